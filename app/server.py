@@ -1,0 +1,88 @@
+"""Serve the app with gunicorn's gevent worker: one process holds thousands of WebSockets."""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import gevent
+from gunicorn.app.base import BaseApplication
+from gunicorn.workers.ggevent import GeventWorker
+
+from app.config import Settings, settings_from_env
+
+log = logging.getLogger(__name__)
+
+
+class PlatformWorker(GeventWorker):
+    """A gevent worker that drains live connections (1001) as soon as SIGTERM arrives."""
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        super().handle_exit(sig, frame)
+        gevent.spawn(_begin_shutdown, self.wsgi)
+
+
+def _services(wsgi_app: Any) -> Any:
+    return getattr(wsgi_app, "extensions", {}).get("services")
+
+
+def _begin_shutdown(wsgi_app: Any) -> None:
+    services = _services(wsgi_app)
+    if services is not None:
+        services.begin_shutdown()
+
+
+def _post_worker_init(worker: Any) -> None:
+    """Open the analytics store (applying its migrations) before the first request."""
+    services = _services(worker.wsgi)
+    if services is not None:
+        services.analytics.ping()
+        for starter in services.extra.get("starters", []):
+            starter()
+
+
+def _worker_exit(_server: Any, worker: Any) -> None:
+    services = _services(worker.wsgi)
+    if services is not None:
+        services.begin_shutdown()
+        services.close()
+
+
+class PlatformServer(BaseApplication):
+    """gunicorn configured from Settings, loading the app inside the worker (after gevent patches)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        embedded = self.settings.resolved().clickhouse_url.startswith("chdb:")
+        workers = 1 if embedded else max(1, self.settings.workers)
+        if embedded and self.settings.workers > 1:
+            log.warning("chDB allows one process per data folder: running 1 worker")
+        options = {
+            "bind": f"{self.settings.host}:{self.settings.port}",
+            "workers": workers,
+            "worker_class": "app.server.PlatformWorker",
+            "worker_connections": 4000,
+            "graceful_timeout": 10,
+            "timeout": 60,
+            "keepalive": 5,
+            "accesslog": os.environ.get("ACCESS_LOG") or None,
+            "errorlog": "-",
+            "loglevel": "info",
+            "post_worker_init": _post_worker_init,
+            "worker_exit": _worker_exit,
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from app import create_app
+
+        return create_app()
+
+
+def serve() -> None:
+    """Run the server until SIGTERM or SIGINT."""
+    PlatformServer(settings_from_env()).run()

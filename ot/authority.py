@@ -1,0 +1,90 @@
+"""The document authority: the server's side of OT as pure functions (after ot.js server.js).
+
+The history is a list of revisions; revision ``r`` (1-based) is the list of components
+that the r-th accepted op became (see ``ot.wire`` for how one is stored). A client op
+made at ``revision`` is checked against the text it was made on, transformed over
+``history[revision:]`` and applied to the head. The caller (the storage layer) does the
+I/O: read the head, call :func:`check_revision` and :func:`submit`, append the result as
+revision ``head + 1``; if another writer appended first, re-read and call again.
+
+Ties: the incoming op wins a tie against a history revision iff its client id is
+smaller (``ot.transform.wins_tie``); equal ids put the history op first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ot.errors import InvalidOperation, StaleRevision
+from ot.operations import Op, apply, apply_all, check_int, invert
+from ot.transform import transform_pair, wins_tie
+
+Revision = Sequence[Op]
+
+
+def check_revision(revision: object, head: int, oldest_base: int = 0) -> int:
+    """Refuse a base revision the server cannot rebase from, with the contract's codes.
+
+    ``oldest_base`` is the oldest revision whose successors are all still kept.
+    """
+    base = check_int("revision", revision)
+    if base < 0 or base > head:
+        raise InvalidOperation(f"revision {base} is not between 0 and the server's {head}")
+    if base < oldest_base:
+        raise StaleRevision(f"revision {base} is older than the kept history ({oldest_base})")
+    return base
+
+
+def rebase(incoming: Sequence[Op], history_after: Sequence[Revision]) -> list[Op]:
+    """Carry one client's op over every revision it had not seen, so it applies at the head.
+
+    Keeps: ``rebase(A, [R]) == transform_pair(A, R, wins_tie(A[0], R[0]))[0]`` and
+    ``rebase(A, H1 + H2) == rebase(rebase(A, H1), H2)``.
+    """
+    ops = list(incoming)
+    if len({op.client_id for op in ops}) > 1:
+        raise InvalidOperation("the components of one operation must share a client id")
+    for revision in history_after:
+        if not ops:
+            break
+        if revision:
+            ops, _ = transform_pair(ops, revision, wins_tie(ops[0], revision[0]))
+    return ops
+
+
+def base_text(content: str, history_after: Sequence[Revision]) -> str:
+    """Undo the revisions after a base to recover the text a client op was made on.
+
+    Keeps: ``base_text(apply_revisions(S, H), H) == S``; possible because a Delete
+    carries the text it removed.
+    """
+    for revision in reversed(history_after):
+        for op in reversed(revision):
+            try:
+                content = apply(content, invert(op))
+            except InvalidOperation as error:
+                raise ValueError(f"the stored history does not fit the content: {error}") from error
+    return content
+
+
+def submit(
+    content: str, history_after: Sequence[Revision], incoming: Sequence[Op]
+) -> tuple[str, list[Op]]:
+    """The server's whole job for one op: check it fits its base text, rebase it, apply it.
+
+    Returns the new head content and the components to store as the next revision.
+    Raises InvalidOperation (nothing changed) when the op does not fit the text at its
+    base revision: position out of range or a Delete whose content does not match.
+    """
+    if not incoming:
+        raise InvalidOperation("an operation needs at least one component")
+    apply_all(base_text(content, history_after), incoming)
+    ops = rebase(incoming, history_after)
+    return apply_all(content, ops), ops
+
+
+def apply_revisions(content: str, revisions: Sequence[Revision]) -> str:
+    """Replay stored revisions in order, e.g. to rebuild a head from a snapshot."""
+    for revision in revisions:
+        content = apply_all(content, revision)
+    return content

@@ -1,0 +1,90 @@
+"""Randomised invariants of the algebra (after ot.js test/helpers.js)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ot import (
+    Insert,
+    Op,
+    apply,
+    apply_all,
+    apply_revisions,
+    base_text,
+    invert,
+    rebase,
+    submit,
+    transform,
+    transform_pair,
+    wins_tie,
+)
+from tests.unit.ot.strategies import documents, op_on, ops_on
+
+# No example database: the run must not write files into the repository.
+SETTINGS = settings(max_examples=400, deadline=None, database=None)
+
+
+@SETTINGS
+@given(data=st.data(), text=documents, a_wins=st.booleans(), same_client=st.booleans())
+def test_tp1_single_ops(data: st.DataObject, text: str, a_wins: bool, same_client: bool) -> None:
+    a = data.draw(op_on(text, 1))
+    b = data.draw(op_on(text, 1 if same_client else 2))
+    left = apply_all(apply(text, b), transform(a, b, a_wins))
+    right = apply_all(apply(text, a), transform(b, a, not a_wins))
+    assert left == right
+
+
+@SETTINGS
+@given(data=st.data(), text=documents, a_wins=st.booleans())
+def test_tp1_sequences(data: st.DataObject, text: str, a_wins: bool) -> None:
+    a = data.draw(ops_on(text, 1))
+    b = data.draw(ops_on(text, 2))
+    a_after_b, b_after_a = transform_pair(a, b, a_wins)
+    assert apply_all(apply_all(text, b), a_after_b) == apply_all(apply_all(text, a), b_after_a)
+
+
+@SETTINGS
+@given(data=st.data(), text=documents, a_wins=st.booleans())
+def test_inserted_text_always_survives(data: st.DataObject, text: str, a_wins: bool) -> None:
+    a = data.draw(op_on(text, 1))
+    b = data.draw(op_on(text, 2))
+    merged = apply_all(apply(text, b), transform(a, b, a_wins))
+    for op in (a, b):
+        if isinstance(op, Insert):
+            assert op.content in merged
+
+
+@SETTINGS
+@given(data=st.data(), text=documents)
+def test_invert_undoes(data: st.DataObject, text: str) -> None:
+    op = data.draw(op_on(text, 1))
+    assert apply(apply(text, op), invert(op)) == text
+
+
+@st.composite
+def histories(draw: st.DrawFn, text: str) -> list[list[Op]]:
+    """Revisions of one op each, from clients below, equal to and above the incoming 3."""
+    revisions: list[list[Op]] = []
+    for _ in range(draw(st.integers(0, 4))):
+        op = draw(op_on(text, draw(st.sampled_from([2, 3, 5]))))
+        text = apply(text, op)
+        revisions.append([op])
+    return revisions
+
+
+@SETTINGS
+@given(data=st.data(), text=documents)
+def test_server_rebase_matches_client_side_transform(data: st.DataObject, text: str) -> None:
+    history = data.draw(histories(text))
+    incoming = [data.draw(op_on(text, 3))]
+    head = apply_revisions(text, history)
+    assert base_text(head, history) == text
+    new_head, stored = submit(head, history, incoming)
+    # The client applied its op first, then each revision transformed against it.
+    client_text, pending = apply_all(text, incoming), list(incoming)
+    for revision in history:
+        pending, seen = transform_pair(pending, revision, wins_tie(incoming[0], revision[0]))
+        client_text = apply_all(client_text, seen)
+    assert stored == pending == rebase(incoming, history)
+    assert client_text == new_head
