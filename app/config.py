@@ -36,6 +36,7 @@ class Settings:
     database_url: str = ""
     clickhouse_url: str = ""
     redis_url: str = ""
+    redis_prefix: str = "platform"
     secret_key: str = ""
     trusted_proxies: tuple[str, ...] = ()
     workers: int = 1
@@ -72,6 +73,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         database_url=env.get("DATABASE_URL", ""),
         clickhouse_url=env.get("CLICKHOUSE_URL", ""),
         redis_url=env.get("REDIS_URL", ""),
+        redis_prefix=env.get("REDIS_PREFIX", "platform"),
         secret_key=env.get("SECRET_KEY", ""),
         trusted_proxies=_list(env, "TRUSTED_PROXIES"),
         workers=_int(env, "WEB_CONCURRENCY", 1),

@@ -11,9 +11,10 @@ first) is :func:`wins_tie`; callers pass ``wins_tie(incoming, history_op)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-
+from typing import TypeVar
 from ot.operations import Delete, Insert, Op
+
+OpT = TypeVar("OpT", Insert, Delete)
 
 
 def wins_tie(op: Op, against_in_history: Op) -> bool:
@@ -76,24 +77,24 @@ def _transform_one(
 def _insert_after(op: Insert, against: Op, op_wins_ties: bool) -> Insert:
     """An Insert only moves; ties between Inserts go to the winner's left."""
     if isinstance(against, Delete):
-        return replace(op, position=_index_after_delete(op.position, against))
+        return _moved(op, _index_after_delete(op.position, against))
     if op.position < against.position or (op.position == against.position and op_wins_ties):
         return op
-    return replace(op, position=op.position + len(against.content))
+    return _moved(op, op.position + len(against.content))
 
 
 def _delete_after_insert(op: Delete, against: Insert) -> list[Op]:
     """Shift past an Insert before the range, or split around one inside it."""
     where, grown = against.position, len(against.content)
     if where <= op.position:
-        return [replace(op, position=op.position + grown)]
+        return [_moved(op, op.position + grown)]
     if where >= op.end:
         return [op]
     cut = where - op.position
     # After the first piece is gone the inserted text starts at op.position.
     return [
-        replace(op, content=op.content[:cut]),
-        replace(op, position=op.position + grown, content=op.content[cut:]),
+        _moved(op, op.position, op.content[:cut]),
+        _moved(op, op.position + grown, op.content[cut:]),
     ]
 
 
@@ -105,7 +106,7 @@ def _delete_after_delete(op: Delete, against: Delete) -> list[Op]:
         content = content[: start - op.position] + content[stop - op.position :]
     if not content:
         return []
-    return [replace(op, position=_index_after_delete(op.position, against), content=content)]
+    return [_moved(op, _index_after_delete(op.position, against), content)]
 
 
 def _index_after_delete(index: int, against: Delete) -> int:
@@ -115,3 +116,10 @@ def _index_after_delete(index: int, against: Delete) -> int:
     if index >= against.end:
         return index - len(against.content)
     return against.position
+
+
+def _moved(op: OpT, position: int, content: str | None = None) -> OpT:
+    """A copy at another place (or with less text), keeping client id and metadata."""
+    if content is None:
+        content = op.content
+    return type(op)(position, content, op.client_id, op.op_id, op.timestamp)
