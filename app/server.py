@@ -68,6 +68,7 @@ class PlatformServer(BaseApplication):
             "graceful_timeout": 10,
             "timeout": 60,
             "keepalive": 5,
+            "control_socket_disable": True,  # many test servers share one HOME
             "accesslog": os.environ.get("ACCESS_LOG") or None,
             "errorlog": "-",
             "loglevel": "info",

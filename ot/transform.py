@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TypeVar
+
 from ot.operations import Delete, Insert, Op
 
 OpT = TypeVar("OpT", Insert, Delete)
@@ -56,9 +57,7 @@ def transform_pair(
     return done, remaining
 
 
-def _transform_one(
-    op: Op, against: Sequence[Op], op_wins_ties: bool
-) -> tuple[list[Op], list[Op]]:
+def _transform_one(op: Op, against: Sequence[Op], op_wins_ties: bool) -> tuple[list[Op], list[Op]]:
     """One op against a sequence: the grid walk of ot.js, with ops that may split."""
     pieces: list[Op] = [op]
     passed: list[Op] = []

@@ -10,6 +10,7 @@ from flask import Flask
 
 from tests.support.api import Account, Api, unique_name
 from tests.support.server import ServerProcess
+from tests.support.tokens import SERVER_SECRET
 from tests.support.services import cli_create_user, data_dir_env, postgres_database, redis_prefix
 
 
@@ -54,7 +55,7 @@ def client(app: Flask):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One real server with the embedded defaults, shared by the API tests of this run."""
-    proc = ServerProcess(tmp_path_factory.mktemp("server"), env={"SECRET_KEY": "srv-secret-" + "y" * 40})
+    proc = ServerProcess(tmp_path_factory.mktemp("server"), env={"SECRET_KEY": SERVER_SECRET})
     proc.start()
     yield proc
     proc.stop()

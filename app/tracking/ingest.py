@@ -61,6 +61,11 @@ class IngestService:
         self._sink = sink
         self._max_items = max_items
 
+    @property
+    def sink(self) -> EventSink:
+        """The group-commit sink, for other ingest paths (Sentry envelopes) that store the same rows."""
+        return self._sink
+
     def ingest(self, envelope: Any, user_id: int) -> dict[str, Any]:
         """Validate each item, keep the valid ones, report the rest by index."""
         items = self._items(envelope)

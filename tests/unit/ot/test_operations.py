@@ -58,12 +58,12 @@ def test_apply_all_is_in_order_and_all_or_nothing() -> None:
         lambda: Delete(0, "", 1),
         lambda: Insert(True, "x", 1),
         lambda: Insert(0, "x", False),
-        lambda: Insert(1.0, "x", 1),
-        lambda: Insert(0, "x", "12"),
-        lambda: Insert(0, b"x", 1),
+        lambda: Insert(1.0, "x", 1),  # type: ignore[arg-type]
+        lambda: Insert(0, "x", "12"),  # type: ignore[arg-type]
+        lambda: Insert(0, b"x", 1),  # type: ignore[arg-type]
         lambda: Insert(0, "\ud800", 1),
         lambda: Insert(0, "x", 1, op_id=""),
-        lambda: Insert(0, "x", 1, op_id=7),
+        lambda: Insert(0, "x", 1, op_id=7),  # type: ignore[arg-type]
         lambda: Insert(0, "x", 1, timestamp=True),
         lambda: Insert(0, "x", 1, timestamp=float("nan")),
         lambda: Insert(0, "x", 1, timestamp=-1),
@@ -77,7 +77,8 @@ def test_malformed_values_cannot_exist(make: object) -> None:
 def test_metadata_does_not_affect_equality() -> None:
     assert Insert(1, "x", 2, op_id="a", timestamp=1) == Insert(1, "x", 2)
     assert Insert(1, "x", 2) != Insert(1, "x", 3)
-    assert Insert(1, "x", 2) != Delete(1, "x", 2)
+    other_kind: object = Delete(1, "x", 2)
+    assert Insert(1, "x", 2) != other_kind
 
 
 def test_invert_swaps_the_kind_and_keeps_the_rest() -> None:

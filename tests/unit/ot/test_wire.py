@@ -51,7 +51,7 @@ def test_camel_case_comes_back_as_snake_case() -> None:
     }
 
 
-def _example(**changes: Any) -> dict[str, Any]:
+def _example(**changes: object) -> dict[str, Any]:
     wire: dict[str, Any] = {"type": "Insert", "clientId": 1, "position": 0, "content": "x"}
     wire.update(changes)
     return {key: value for key, value in wire.items() if value is not ...}
@@ -151,7 +151,8 @@ SPLIT = {
         SPLIT | {"parts": [{"position": 1, "content": "bc"}, {"position": 3}]},
         SPLIT | {"parts": [{"position": 1, "content": "bc"}, {"position": 3, "content": ""}]},
         SPLIT | {"parts": [{"position": 1, "content": "bc"}, [3, "de"]]},
-        SPLIT | {"parts": [{"position": 1, "content": "bc", "x": 1}, {"position": 3, "content": "de"}]},
+        SPLIT
+        | {"parts": [{"position": 1, "content": "bc", "x": 1}, {"position": 3, "content": "de"}]},
         {"type": "Delete", "position": -1, "content": ""},
         {"type": "Delete", "position": 0, "content": "", "client_id": "me"},
         {"type": "Delete", "content": ""},
