@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from tests.support.api import Account, Api, unique_name
-from tests.support.server import ServerProcess
+from tests.support.server import GENEROUS_LIMITS, ServerProcess
 from tests.support.tokens import SERVER_SECRET
 from tests.support.services import cli_create_user, data_dir_env, postgres_database, redis_prefix
 
@@ -26,7 +26,7 @@ def make_app(tmp_path: Path, chdb_dir: Path) -> Iterator[Callable[..., Flask]]:
     apps: list[Flask] = []
 
     def build(**overrides: Any) -> Flask:
-        config = {"data_dir": tmp_path / f"data{len(apps)}",
+        config = {**{k.lower(): v for k, v in GENEROUS_LIMITS.items()}, "data_dir": tmp_path / f"data{len(apps)}",
                   "clickhouse_url": f"chdb:///{chdb_dir}?database=t_{uuid.uuid4().hex[:12]}",
                   "secret_key": "test-secret-" + "x" * 40, **overrides}
         from app import create_app
@@ -55,7 +55,7 @@ def client(app: Flask):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One real server with the embedded defaults, shared by the API tests of this run."""
-    proc = ServerProcess(tmp_path_factory.mktemp("server"), env={"SECRET_KEY": SERVER_SECRET})
+    proc = ServerProcess(tmp_path_factory.mktemp("server"), env={"SECRET_KEY": SERVER_SECRET, **GENEROUS_LIMITS})
     proc.start()
     yield proc
     proc.stop()

@@ -24,10 +24,14 @@ class _Waiter:
 
 
 class BatchWriter:
-    """Collects items from any thread and hands them to `flush` in batches, in order."""
+    """Collects items from any thread and hands them to `flush` in batches.
+
+    With several flushers, batches may be stored out of order: use it where order does not
+    matter (events, metrics) or keep one flusher.
+    """
 
     def __init__(self, flush: Callable[[list[Any]], None], *, name: str, linger_ms: int = 2,
-                 max_batch: int = 50_000, max_queued: int = 500_000) -> None:
+                 max_batch: int = 50_000, max_queued: int = 500_000, flushers: int = 1) -> None:
         self._flush = flush
         self.name = name
         self._linger = linger_ms / 1000.0
@@ -36,7 +40,8 @@ class BatchWriter:
         self._cond = threading.Condition()
         self._queue: list[tuple[Sequence[Any], _Waiter | None]] = []
         self._queued = 0
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._flushers = max(1, flushers)
         self._closed = False
         self.dropped = 0
         self.flushes = 0
@@ -69,29 +74,37 @@ class BatchWriter:
             self._cond.notify()
 
     def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name=f"writer-{self.name}", daemon=True)
-            self._thread.start()
+        """Start the flushers on first use (after a fork, and after gevent has patched threading)."""
+        self._threads = [t for t in self._threads if t.is_alive()]
+        while len(self._threads) < self._flushers:
+            thread = threading.Thread(target=self._run, name=f"writer-{self.name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
-    def _take(self) -> list[tuple[Sequence[Any], _Waiter | None]]:
-        with self._cond:
-            while not self._queue and not self._closed:
-                self._cond.wait()
-        if self._linger:
-            time.sleep(self._linger)
-        with self._cond:
-            taken, size = [], 0
-            while self._queue and (not taken or size + len(self._queue[0][0]) <= self._max_batch):
-                entry = self._queue.pop(0)
-                taken.append(entry)
-                size += len(entry[0])
-            self._queued -= size
-            return taken
+    def _take(self) -> list[tuple[Sequence[Any], _Waiter | None]] | None:
+        """The next batch; None once closed and drained. Another flusher may have taken the queue."""
+        while True:
+            with self._cond:
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                if not self._queue:
+                    return None
+            if self._linger:
+                time.sleep(self._linger)
+            with self._cond:
+                taken, size = [], 0
+                while self._queue and (not taken or size + len(self._queue[0][0]) <= self._max_batch):
+                    entry = self._queue.pop(0)
+                    taken.append(entry)
+                    size += len(entry[0])
+                self._queued -= size
+                if taken:
+                    return taken
 
     def _run(self) -> None:
         while True:
             taken = self._take()
-            if not taken:
+            if taken is None:
                 return
             rows = [row for items, _ in taken for row in items]
             error: BaseException | None = None
@@ -113,5 +126,5 @@ class BatchWriter:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)

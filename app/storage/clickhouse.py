@@ -1,12 +1,17 @@
 """The analytics store: ClickHouse through clickhouse-connect, embedded (chDB) or a server."""
 from __future__ import annotations
 
+import io
 import logging
+import queue
+import os
+import re
 import threading
 from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import clickhouse_connect
+from clickhouse_connect.driver.binding import bind_query
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from app.storage import StorageError
@@ -28,33 +33,60 @@ def _split_url(url: str) -> tuple[str, str]:
 
 
 class ClickHouseStore:
-    """Runs queries and inserts; opens lazily so CLI commands never lock the chDB folder."""
+    """Runs queries and inserts over a small pool of clients; opens lazily so CLI commands never lock chDB.
 
-    def __init__(self, url: str, on_open: Callable[["ClickHouseStore"], None] | None = None) -> None:
+    Each call checks a client out of the pool (a greenlet-friendly queue), so a client's own
+    lock is never contended. That matters under gevent: chDB calls run in real threads (they
+    release the GIL) and gevent's locks must not be fought over between real threads.
+    """
+
+    def __init__(self, url: str, on_open: Callable[["ClickHouseStore"], None] | None = None,
+                 pool_size: int = 3) -> None:
         self.url = url
         self._base_url, self.database = _split_url(url)
-        self._client: Any = None
+        self.embedded = url.startswith("chdb:")
+        self._pool_size = pool_size
+        self._pool: queue.Queue[Any] = queue.Queue()
+        self._opened = 0
         self._ready = False
         self._lock = threading.RLock()
         self._on_open = on_open
-        self.embedded = url.startswith("chdb:")
 
-    def _connect(self) -> Any:
-        """Open on first use and run `on_open` (the migrations) before anyone else may query."""
+    def _ensure_ready(self) -> None:
+        """Open the first client and run `on_open` (the migrations) before anyone else may query."""
         if self._ready:
-            return self._client
+            return
         with self._lock:
-            if self._ready or self._client is not None:  # ready, or on_open re-entering
-                return self._client
-            self._client = run_blocking(self._open)
+            if self._ready or self._opened:  # ready, or on_open re-entering through a query
+                return
+            self._pool.put(self._new_client())
             try:
                 if self._on_open is not None:
                     self._on_open(self)
             except BaseException:
-                self._client = None
+                self._drain()
                 raise
             self._ready = True
-        return self._client
+
+    def _new_client(self) -> Any:
+        client = self._offload(self._open)
+        self._opened += 1
+        return client
+
+    def _offload(self, fn: Callable[[], Any]) -> Any:
+        """chDB calls go to a real thread; a server's HTTP calls are cooperative sockets already."""
+        return run_blocking(fn) if self.embedded else fn()
+
+    def _checkout(self) -> Any:
+        self._ensure_ready()
+        try:
+            return self._pool.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if self._opened < self._pool_size:
+                return self._new_client()
+        return self._pool.get()
 
     def _open(self) -> Any:
         try:
@@ -66,22 +98,20 @@ class ClickHouseStore:
             parsed = urlparse(self._base_url)
             server = {"host": parsed.hostname or "localhost", "port": parsed.port or 8123,
                       "username": parsed.username or "default", "password": parsed.password or "",
-                      "secure": parsed.scheme.endswith("s")}
+                      "secure": parsed.scheme.endswith("s"), "autogenerate_session_id": False}
             clickhouse_connect.get_client(**server).command(f"CREATE DATABASE IF NOT EXISTS `{self.database}`")
             return clickhouse_connect.get_client(**server, database=self.database)
         except Exception as exc:  # driver and engine errors alike
             raise StorageError(f"cannot open the analytics store: {exc}") from exc
 
     def _call(self, fn_name: str, *args: Any, **kwargs: Any) -> Any:
-        client = self._connect()
-
-        def call() -> Any:
-            return getattr(client, fn_name)(*args, **kwargs)
-
+        client = self._checkout()
         try:
-            return run_blocking(call)
+            return self._offload(lambda: getattr(client, fn_name)(*args, **kwargs))
         except (ClickHouseError, OSError, RuntimeError) as exc:
             raise StorageError(str(exc).split("\n", 1)[0][:500]) from exc
+        finally:
+            self._pool.put(client)
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None,
               settings: dict[str, Any] | None = None) -> list[tuple]:
@@ -96,18 +126,26 @@ class ClickHouseStore:
 
     def stream(self, sql: str, parameters: dict[str, Any] | None = None, fmt: str = "CSVWithNames",
                settings: dict[str, Any] | None = None) -> Iterator[bytes]:
-        """Stream a query's output in a ClickHouse format, chunk by chunk."""
-        stream = self._call("raw_stream", sql, parameters=parameters or {}, fmt=fmt, settings=settings or {})
+        """Stream a query's output in a ClickHouse format, chunk by chunk (one client held meanwhile)."""
+        client = self._checkout()
         try:
-            while True:
-                chunk = run_blocking(stream.read, 65536)
-                if not chunk:
-                    break
-                yield chunk
+            try:
+                stream = self._offload(lambda: client.raw_stream(sql, parameters=parameters or {}, fmt=fmt,
+                                                                 settings=settings or {}))
+            except (ClickHouseError, OSError, RuntimeError) as exc:
+                raise StorageError(str(exc).split("\n", 1)[0][:500]) from exc
+            try:
+                while True:
+                    chunk = self._offload(lambda: stream.read(65536))
+                    if not chunk:
+                        break
+                    yield chunk
+            finally:
+                close = getattr(stream, "close", None)
+                if close:
+                    close()
         finally:
-            close = getattr(stream, "close", None)
-            if close:
-                close()
+            self._pool.put(client)
 
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
         """Run DDL or another statement without a result set."""
@@ -127,8 +165,17 @@ class ClickHouseStore:
             return False
 
     def close(self) -> None:
-        """Release the client (chDB keeps its engine for the process)."""
-        if self._client is not None and not self.embedded:
-            self._client.close()
-        self._client = None
-        self._ready = False
+        """Release the clients (chDB keeps its engine for the process)."""
+        self._drain()
+
+    def _drain(self) -> None:
+        with self._lock:
+            while True:
+                try:
+                    client = self._pool.get_nowait()
+                except queue.Empty:
+                    break
+                if not self.embedded:
+                    client.close()
+            self._opened = 0
+            self._ready = False

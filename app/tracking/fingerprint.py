@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 
 # Order matters: quoted values and structured ids go before the bare numbers inside them.
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -18,6 +19,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+@lru_cache(maxsize=65536)  # plugins repeat the same messages; the regex pass is the costly part
 def normalise_message(message: str) -> str:
     """The message with numbers, hex ids, UUIDs, emails, URLs, paths and quoted values replaced."""
     text = message
@@ -32,6 +34,7 @@ def group_key(*parts: str) -> str:
     return digest[:16]
 
 
+@lru_cache(maxsize=65536)
 def fingerprint(source: str, message: str) -> str:
     """The group id of a plugin error: its source plus its normalised message."""
     return group_key("batch", source.lower(), normalise_message(message))

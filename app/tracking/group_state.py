@@ -47,11 +47,14 @@ class GroupStateStore:
             found = session.scalars(select(ErrorGroup).where(ErrorGroup.id.in_(list(group_ids))))
             return {g.id: g for g in found}
 
-    def ids_matching(self, status: str | None, text: str | None, limit: int = 10_000) -> list[str]:
-        """Ids of groups with this status and/or whose message contains `text` (case-insensitive)."""
+    def ids_matching(self, status: str | None, text: str | None, severity: str | None = None,
+                     limit: int = 10_000) -> list[str]:
+        """Ids of groups with this status and severity and/or whose message contains `text` (any case)."""
         query = select(ErrorGroup.id)
         if status:
             query = query.where(ErrorGroup.status == status)
+        if severity:
+            query = query.where(ErrorGroup.severity == severity)
         if text:
             escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(ErrorGroup.message.ilike(f"%{escaped}%", escape="\\"))

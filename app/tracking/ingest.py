@@ -39,7 +39,8 @@ class EventSink:
     def __init__(self, analytics: ClickHouseStore, groups: GroupStateStore, linger_ms: int) -> None:
         self._analytics = analytics
         self._groups = groups
-        self.writer = BatchWriter(self._flush, name="error-events", linger_ms=linger_ms)
+        # Two flushers: one inserts into ClickHouse (GIL released) while the next batch gathers.
+        self.writer = BatchWriter(self._flush, name="error-events", linger_ms=linger_ms, flushers=2)
 
     def _flush(self, rows: list[tuple]) -> None:
         self._analytics.insert("error_events", rows, EVENT_COLUMNS)

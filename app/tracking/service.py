@@ -76,14 +76,13 @@ class TrackingService:
         """A page of groups, newest first, with the figures of the window."""
         scope, window = scope_for(user), self._window(query.since, query.until)
         candidates = None
-        if query.status or query.q:
-            candidates = self.groups.ids_matching(query.status, query.q)
+        severity = _canonical_severity(query.severity)
+        if query.status or query.q or severity:
+            candidates = self.groups.ids_matching(query.status, query.q, severity)
             if not candidates:
                 return {"groups": [], "next_cursor": None}
-        severity = _canonical_severity(query.severity)
         rows = self.queries.group_page(
-            scope, window, sources=[query.source] if query.source else [],
-            severities=[severity] if severity else [], group_ids=candidates,
+            scope, window, sources=[query.source] if query.source else [], group_ids=candidates,
             after=decode_cursor(query.cursor) if query.cursor else None, limit=query.limit + 1)
         more = len(rows) > query.limit
         rows = rows[: query.limit]
@@ -96,16 +95,14 @@ class TrackingService:
     def group_detail(self, user: User, group_id: str, hours: int) -> dict[str, Any]:
         """A group with its recent events and hourly histogram; 404 when the caller has no events in it."""
         scope = scope_for(user)
-        now = int(time.time() * 1000)
-        all_time = Window(now - self._retention_ms, now)
-        rows = self.queries.group_page(scope, all_time, group_ids=[group_id], limit=1)
-        if not rows:
+        figures = self.queries.group_figures(scope, group_id)
+        if figures is None:
             raise NotFound("No such error group.")
         state = self.groups.get_many([group_id]).get(group_id)
-        users = self.queries.users_per_group(scope, all_time, [group_id])
-        detail = _group_out(rows[0], state, users.get(group_id, 0))
+        detail = _group_out(figures, state, figures["users"])
+        now = int(time.time() * 1000)
         detail["recent_events"] = self.queries.recent_events(scope, group_id)
-        detail["histogram"] = self.queries.hourly(scope, Window(now - hours * 3_600_000, now), [group_id])
+        detail["histogram"] = self.queries.hourly(scope, Window(now - hours * 3_600_000, now), group_id)
         return detail
 
     def set_status(self, user: User, group_id: str, status: str) -> dict[str, Any]:

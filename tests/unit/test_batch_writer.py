@@ -1,0 +1,63 @@
+"""Group commit: every item is flushed once, waiters hear of failures, nothing waits forever."""
+import threading
+import time
+
+import pytest
+
+from app.storage import StorageError
+from app.storage.batch_writer import BatchWriter
+
+
+def test_many_writers_each_item_flushed_once_in_few_batches() -> None:
+    flushed: list[list[int]] = []
+    lock = threading.Lock()
+
+    def flush(rows: list[int]) -> None:
+        time.sleep(0.005)
+        with lock:
+            flushed.append(rows)
+
+    writer = BatchWriter(flush, name="t", linger_ms=1, flushers=2)
+    threads = [threading.Thread(target=writer.write, args=([i * 10 + j for j in range(10)],)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    writer.close()
+    items = sorted(x for batch in flushed for x in batch)
+    assert items == list(range(500))
+    assert len(flushed) < 50  # requests were grouped
+
+
+def test_sparse_writes_never_wait_for_the_timeout() -> None:
+    writer = BatchWriter(lambda rows: None, name="t", linger_ms=1, flushers=2)
+    for i in range(40):
+        started = time.monotonic()
+        writer.write([i], timeout=5)
+        assert time.monotonic() - started < 2
+        time.sleep(0.002 * (i % 3))
+    writer.close()
+
+
+def test_a_failed_flush_reaches_every_waiter_and_counts_dropped_background_rows() -> None:
+    def flush(rows: list[int]) -> None:
+        raise RuntimeError("disk full")
+
+    writer = BatchWriter(flush, name="t", linger_ms=0)
+    writer.write_later([1, 2])
+    with pytest.raises(StorageError, match="disk full"):
+        writer.write([3])
+    writer.close()
+    assert writer.dropped == 2
+
+
+def test_full_queue_refuses_instead_of_growing() -> None:
+    gate = threading.Event()
+    writer = BatchWriter(lambda rows: gate.wait(5), name="t", linger_ms=0, max_queued=10)
+    writer.write_later(list(range(10)))
+    time.sleep(0.05)
+    writer.write_later(list(range(10)))
+    writer.write_later([1])  # over the bound: dropped, not queued
+    assert writer.dropped == 1
+    gate.set()
+    writer.close()
