@@ -2,7 +2,7 @@
 
 Prints events/s and p50/p99 latency for batches of 1, 100 and 1000 items sent by concurrent
 clients, then the latency of `GET /api/v1/errors` and `/stats` with 1M and 10M stored events.
-Usage: python -m bench.ingest [--seconds 15] [--clients 16] [--sizes 1M,10M]
+Usage: python -m bench.ingest [--seconds 15] [--clients 64] [--sizes 1M,10M]
 """
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def seed(data_dir: Path, total: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--sizes", default="1M,10M", help="stored-event totals for the read test")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))

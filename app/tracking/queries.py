@@ -132,7 +132,7 @@ class EventQueries:
             sql = ("SELECT group_id, uniq(user_id) FROM error_events WHERE group_id IN {gids:Array(String)} "
                    f"AND ts >= {_ts('since')} AND ts <= {_ts('until')} GROUP BY group_id")
         else:
-            sql = ("SELECT group_id, uniqMerge(users) FROM error_group_users_daily "
+            sql = ("SELECT group_id, uniqMerge(users) FROM error_group_daily "
                    "WHERE group_id IN {gids:Array(String)} "
                    f"AND day >= toStartOfDay({_ts('since')}) AND day <= {_ts('until')} GROUP BY group_id")
         return {r[0]: int(r[1]) for r in self._ch.query(sql, params)}

@@ -44,7 +44,8 @@ SELECT toStartOfHour(ts) AS hour, project_id, group_id, source,
 FROM error_events
 GROUP BY hour, project_id, group_id, source;
 
--- Daily totals per group: long windows (days to the whole retention) read ~24x fewer rows.
+-- Daily totals and distinct-user states per group: long windows read ~24x fewer rows, and
+-- ordered by group, a page's groups read only their own user states.
 CREATE TABLE IF NOT EXISTS error_group_daily (
     day DateTime('UTC'),
     project_id UInt32,
@@ -52,34 +53,20 @@ CREATE TABLE IF NOT EXISTS error_group_daily (
     source LowCardinality(String),
     events SimpleAggregateFunction(sum, UInt64),
     occurrences SimpleAggregateFunction(sum, UInt64),
+    users AggregateFunction(uniq, UInt64),
     first_seen SimpleAggregateFunction(min, DateTime64(3, 'UTC')),
     last_seen SimpleAggregateFunction(max, DateTime64(3, 'UTC'))
 ) ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(day)
-ORDER BY (day, group_id, source, project_id)
+ORDER BY (group_id, day, source, project_id)
 TTL day + INTERVAL {event_ttl_days} DAY;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS error_group_daily_mv TO error_group_daily AS
 SELECT toDateTime(toStartOfDay(ts), 'UTC') AS day, project_id, group_id, source,
        toUInt64(count()) AS events, toUInt64(sum(occurrences)) AS occurrences,
-       min(ts) AS first_seen, max(ts) AS last_seen
+       uniqState(user_id) AS users, min(ts) AS first_seen, max(ts) AS last_seen
 FROM error_events
 GROUP BY day, project_id, group_id, source;
-
--- Distinct users per group and day, ordered by group: a page's groups read only their own states.
-CREATE TABLE IF NOT EXISTS error_group_users_daily (
-    group_id String,
-    day DateTime('UTC'),
-    users AggregateFunction(uniq, UInt64)
-) ENGINE = AggregatingMergeTree
-PARTITION BY toYYYYMM(day)
-ORDER BY (group_id, day)
-TTL day + INTERVAL {event_ttl_days} DAY;
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS error_group_users_daily_mv TO error_group_users_daily AS
-SELECT group_id, toDateTime(toStartOfDay(ts), 'UTC') AS day, uniqState(user_id) AS users
-FROM error_events
-GROUP BY group_id, day;
 
 -- Hourly totals by source and severity, without groups: the stats series and breakdowns.
 CREATE TABLE IF NOT EXISTS error_totals_hourly (
