@@ -15,6 +15,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app.cli import register_cli
     from app.errors import register_error_handlers
     from app.features import register_features
+    from app.security_headers import init_security_headers
 
     settings = settings_with(settings_from_env(), test_config or {}).resolved()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -25,6 +26,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["services"] = services
     register_error_handlers(app)
+    init_security_headers(app)
     register_features(app, services)
     register_cli(app)
     return app
