@@ -54,6 +54,23 @@ class Settings:
     ws_ping_interval_seconds: int = 25
     sentry_dsn: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    rate_limit_enabled: bool = True
+    rate_limit_default: str = "100/minute"
+    rate_limit_auth: str = "10/minute"
+    rate_limit_uploads: str = "20/minute"
+    rate_limit_errors_batch: str = "60/minute"
+    rate_limit_health: str = "300/minute"
+    rate_limit_dashboard: str = "600/minute"
+    rate_limit_ws_upgrade: str = "60/minute"
+    rate_limit_storage_failure: str = "open"
+    upload_audio_max_bytes: int = 50 * 1024 * 1024
+    upload_image_max_bytes: int = 5 * 1024 * 1024
+    analytics_max_range_days: int = 90
+    analytics_max_rows: int = 10_000
+    analytics_max_export_rows: int = 1_000_000
+    analytics_max_execution_seconds: int = 10
+    analytics_max_memory_bytes: int = 512 * 1024 * 1024
+    notification_read_ttl_days: int = 30
 
     def resolved(self) -> "Settings":
         """Fill the defaults that depend on DATA_DIR (SQLite file, chDB folder)."""
@@ -88,6 +105,23 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         ws_max_connections_per_user=_int(env, "WS_MAX_CONNECTIONS_PER_USER", 20),
         ws_ping_interval_seconds=_int(env, "WS_PING_INTERVAL_SECONDS", 25),
         sentry_dsn=env.get("SENTRY_DSN", ""),
+        rate_limit_enabled=env.get("RATE_LIMIT_ENABLED", "true").strip().lower() not in ("0", "false", "no", "off"),
+        rate_limit_default=env.get("RATE_LIMIT_DEFAULT", "100/minute"),
+        rate_limit_auth=env.get("RATE_LIMIT_AUTH", "10/minute"),
+        rate_limit_uploads=env.get("RATE_LIMIT_UPLOADS", "20/minute"),
+        rate_limit_errors_batch=env.get("RATE_LIMIT_ERRORS_BATCH", "60/minute"),
+        rate_limit_health=env.get("RATE_LIMIT_HEALTH", "300/minute"),
+        rate_limit_dashboard=env.get("RATE_LIMIT_DASHBOARD", "600/minute"),
+        rate_limit_ws_upgrade=env.get("RATE_LIMIT_WS_UPGRADE", "60/minute"),
+        rate_limit_storage_failure=env.get("RATE_LIMIT_STORAGE_FAILURE", "open"),
+        upload_audio_max_bytes=_int(env, "UPLOAD_AUDIO_MAX_BYTES", 50 * 1024 * 1024),
+        upload_image_max_bytes=_int(env, "UPLOAD_IMAGE_MAX_BYTES", 5 * 1024 * 1024),
+        analytics_max_range_days=_int(env, "ANALYTICS_MAX_RANGE_DAYS", 90),
+        analytics_max_rows=_int(env, "ANALYTICS_MAX_ROWS", 10_000),
+        analytics_max_export_rows=_int(env, "ANALYTICS_MAX_EXPORT_ROWS", 1_000_000),
+        analytics_max_execution_seconds=_int(env, "ANALYTICS_MAX_EXECUTION_SECONDS", 10),
+        analytics_max_memory_bytes=_int(env, "ANALYTICS_MAX_MEMORY_BYTES", 512 * 1024 * 1024),
+        notification_read_ttl_days=_int(env, "NOTIFICATION_READ_TTL_DAYS", 30),
     )
 
 
