@@ -107,11 +107,26 @@ class ClickHouseStore:
     def _call(self, fn_name: str, *args: Any, **kwargs: Any) -> Any:
         client = self._checkout()
         try:
-            return self._offload(lambda: getattr(client, fn_name)(*args, **kwargs))
+            result = self._offload(lambda: getattr(client, fn_name)(*args, **kwargs))
         except (ClickHouseError, OSError, RuntimeError) as exc:
+            self._discard(client)
             raise StorageError(str(exc).split("\n", 1)[0][:500]) from exc
-        finally:
-            self._pool.put(client)
+        except BaseException:
+            self._discard(client)
+            raise
+        self._pool.put(client)
+        return result
+
+    def _discard(self, client: Any) -> None:
+        """Drop a client whose call failed: chDB can keep a failed query's rows on its connection."""
+        with self._lock:
+            self._opened = max(0, self._opened - 1)
+        close = getattr(client, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # already broken; nothing more to release
+                log.debug("closing a failed analytics client failed", exc_info=True)
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None,
               settings: dict[str, Any] | None = None) -> list[tuple]:
@@ -126,7 +141,17 @@ class ClickHouseStore:
 
     def stream(self, sql: str, parameters: dict[str, Any] | None = None, fmt: str = "CSVWithNames",
                settings: dict[str, Any] | None = None) -> Iterator[bytes]:
-        """Stream a query's output in a ClickHouse format, chunk by chunk (one client held meanwhile)."""
+        """Stream a query's output in a ClickHouse format, chunk by chunk (one client held meanwhile).
+
+        `sql` must not carry SETTINGS or FORMAT clauses of its own. Embedded, the stream runs on a
+        chDB connection of its own, outside the pool; settings ride in a SETTINGS clause (through
+        clickhouse-connect they would be SET on the client, and `readonly` would then stick to it),
+        and chDB's per-block documents are joined into one (CSVWithNames' header once, one Parquet
+        file) instead of being materialised whole.
+        """
+        if self.embedded:
+            yield from self._stream_embedded(sql, parameters or {}, fmt, settings or {})
+            return
         client = self._checkout()
         try:
             try:
@@ -146,6 +171,38 @@ class ClickHouseStore:
                     close()
         finally:
             self._pool.put(client)
+
+    def _stream_embedded(self, sql: str, parameters: dict[str, Any], fmt: str,
+                         settings: dict[str, Any]) -> Iterator[bytes]:
+        import chdb
+
+        self._ensure_ready()  # the engine is open and the schema migrated
+        query, bound = bind_query(sql + _settings_clause(settings), parameters)
+        params = {key.removeprefix("param_"): value for key, value in bound.items()}
+        joiner = _BlockJoin(fmt)
+        conn = result = None
+        try:
+            conn = run_blocking(chdb.connect, _chdb_location(self._base_url))
+            run_blocking(conn.query, f"USE `{self.database}`")
+            if fmt not in _STREAMABLE:  # a document-wide header or footer: only a whole document will do
+                yield run_blocking(conn.query, query, fmt, params).bytes()
+                return
+            result = run_blocking(conn.send_query, query, fmt, params)
+            blocks = iter(result)
+            while (block := run_blocking(next, blocks, None)) is not None:
+                if payload := joiner.feed(block.bytes()):
+                    yield payload
+            if joiner.blocks == 0 and fmt not in _PASS_THROUGH:  # empty: the header or schema alone
+                yield run_blocking(conn.query, query, fmt, params).bytes()
+            elif tail := joiner.finish():
+                yield tail
+        except (RuntimeError, OSError, ValueError) as exc:  # engine errors; pyarrow's are ValueErrors
+            raise StorageError(str(exc).split("\n", 1)[0][:500]) from exc
+        finally:
+            if result is not None:
+                result.close()
+            if conn is not None:
+                conn.close()
 
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
         """Run DDL or another statement without a result set."""
@@ -179,3 +236,112 @@ class ClickHouseStore:
                     client.close()
             self._opened = 0
             self._ready = False
+
+
+_SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PASS_THROUGH = frozenset({"CSV", "TSV", "TabSeparated", "TSVRaw", "TabSeparatedRaw", "JSONEachRow",
+                           "JSONLines", "NDJSON", "JSONCompactEachRow", "RowBinary", "Native"})
+_HEADER_FORMATS = frozenset({"CSVWithNames", "TSVWithNames", "TabSeparatedWithNames",
+                             "JSONCompactEachRowWithNames"})
+_STREAMABLE = _PASS_THROUGH | _HEADER_FORMATS | {"Parquet"}
+
+
+def _settings_clause(settings: dict[str, Any]) -> str:
+    """A trailing `SETTINGS a = 1, b = 'x'` clause; names are checked, strings quoted."""
+    parts = []
+    for name, value in settings.items():
+        if not _SETTING_NAME.match(name):
+            raise ValueError(f"not a setting name: {name!r}")
+        if isinstance(value, bool):
+            value = int(value)
+        if isinstance(value, str):
+            value = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        elif not isinstance(value, (int, float)):
+            raise ValueError(f"setting {name} needs a number or a string")
+        parts.append(f"{name} = {value}")
+    return ("\nSETTINGS " + ", ".join(parts)) if parts else ""
+
+
+def _chdb_location(base_url: str) -> str:
+    """The chDB engine path of a `chdb:///path` or `chdb://memory` URL, spelled as clickhouse-connect does."""
+    parsed = urlparse(base_url)
+    location = parsed.netloc or parsed.path
+    path = ":memory:" if location in ("", "memory", ":memory:") else os.path.realpath(location)
+    return f"{path}?{parsed.query}" if parsed.query else path
+
+
+class _BlockJoin:
+    """Joins chDB's streamed blocks, each a whole document in the format, into one document."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self.blocks = 0
+        self._header: bytes | None = None
+        self._sink: list[bytes] = []
+        self._writer: Any = None
+
+    def feed(self, block: bytes) -> bytes:
+        """The bytes to send for the next block."""
+        self.blocks += 1
+        if self.fmt == "Parquet":
+            return self._parquet_row_groups(block)
+        if self.fmt in _HEADER_FORMATS:  # every block repeats the header line: keep the first
+            if self._header is None:
+                self._header = block[:_line_end(block, quoted=self.fmt == "CSVWithNames")]
+                return block
+            return block[len(self._header):] if block.startswith(self._header) else block
+        return block
+
+    def _parquet_row_groups(self, block: bytes) -> bytes:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(pa.BufferReader(block))
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(_Drain(self._sink), table.schema)
+        elif not table.schema.equals(self._writer.schema):
+            table = table.cast(self._writer.schema)
+        self._writer.write_table(table)
+        return self._drained()
+
+    def finish(self) -> bytes:
+        """The bytes that close the document (the Parquet footer)."""
+        if self._writer is not None:
+            self._writer.close()
+        return self._drained()
+
+    def _drained(self) -> bytes:
+        out = b"".join(self._sink)
+        self._sink.clear()
+        return out
+
+
+def _line_end(data: bytes, quoted: bool) -> int:
+    """Where the first line ends; in CSV a newline inside double quotes does not end it."""
+    inside = False
+    for index, byte in enumerate(data):
+        if quoted and byte == 0x22:
+            inside = not inside  # a doubled quote toggles twice
+        elif byte == 0x0A and not inside:
+            return index + 1
+    return len(data)
+
+
+class _Drain(io.RawIOBase):
+    """A write-only file appending to a list the stream empties after each block."""
+
+    def __init__(self, sink: list[bytes]) -> None:
+        super().__init__()
+        self._sink = sink
+        self._position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._sink.append(bytes(data))
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
