@@ -1,10 +1,11 @@
 """Error trends for the support dashboard: series and top groups over any window and bucket size.
 
-Windows whose buckets are whole hours read the hourly rollups (`error_totals_hourly` for plain
-series, `error_group_hourly` when groups are filtered), so long ranges stay fast at tens of
-millions of events; shorter buckets, and a handful of groups, read the raw events, bounded by the
-window. Status, message text and a group's severity are group properties kept in SQL: those
-filters become candidate group ids first, as in the tracking API.
+Raw events are ordered by group, so a time window there reads most of the table; these queries
+read rollups ordered by time instead: `error_group_minute` for minute buckets (short ranges),
+`error_totals_hourly` / `error_group_hourly` for hour buckets, and `error_group_daily` for the
+whole days of long windows. Only a handful of groups is read raw (a narrow read by group).
+Status, message text and (for groups) severity are group properties kept in SQL: those filters
+become candidate group ids first, as in the tracking API.
 """
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from app.tracking.queries import EventQueries, Scope, Window, iso
 
 SERIES_KEYS = ("severity", "source")
 GROUP_ORDERS = {"occurrences": "occ DESC", "events": "ev DESC", "last_seen": "last_ms DESC"}
-RAW_GROUP_LIMIT = 100  # up to this many groups, raw events (ordered by group) are a narrow read
+RAW_GROUP_LIMIT = 5  # up to this many groups, their raw events (ordered by group) are a narrow read
+HOUR_MS, DAY_MS = 3_600_000, 86_400_000
 _SINCE, _UNTIL = "fromUnixTimestamp64Milli({since:Int64}, 'UTC')", "fromUnixTimestamp64Milli({until:Int64}, 'UTC')"
+_GROUP_COLUMNS = "group_id, source, events, occurrences, first_seen, last_seen"
 
 
 @dataclass(frozen=True)
@@ -33,28 +36,29 @@ class GroupFilter:
     group_ids: Sequence[str] | None = None
 
 
-class _Where:
-    """Bound conditions of one query."""
-
-    def __init__(self, span: TimeSpan, time_column: str) -> None:
-        if time_column == "hour":
-            self.conds = [f"hour >= toStartOfHour({_SINCE})", f"hour <= {_UNTIL}"]
-        else:
-            self.conds = [f"ts >= {_SINCE}", f"ts <= {_UNTIL}"]
-        self.params: dict[str, Any] = span.params()
-
-    def add(self, cond: str, **params: Any) -> "_Where":
-        self.conds.append(cond)
-        self.params.update(params)
-        return self
-
-    @property
-    def sql(self) -> str:
-        return " AND ".join(self.conds)
-
-
 def _bucket(column: str) -> str:
     return f"toUInt32(intDiv(toUnixTimestamp({column}), {{bucket:UInt32}}) * {{bucket:UInt32}})"
+
+
+def _in_window(column: str) -> str:
+    """The span's window on a column: rollups include the whole minute/hour holding `since`."""
+    start = {"minute": f"toStartOfMinute({_SINCE})", "hour": f"toStartOfHour({_SINCE})"}.get(column, _SINCE)
+    return f"{column} >= {start} AND {column} <= {_UNTIL}"
+
+
+def _filters(flt: GroupFilter, ids: list[str] | None, severity: bool = True) -> tuple[str, dict[str, Any]]:
+    """` AND ...` conditions for sources, severities and group ids, with their parameters."""
+    conds, params = [], {}
+    if flt.sources:
+        conds.append("source IN {sources:Array(String)}")
+        params["sources"] = list(flt.sources)
+    if flt.severities and severity:
+        conds.append("severity IN {severities:Array(String)}")
+        params["severities"] = list(flt.severities)
+    if ids is not None:
+        conds.append("group_id IN {gids:Array(String)}")
+        params["gids"] = ids
+    return "".join(f" AND {c}" for c in conds), params
 
 
 class ErrorTrends:
@@ -80,41 +84,28 @@ class ErrorTrends:
         ids = self._candidates(flt)
         if ids == []:
             return {}
-        if span.bucket_s % 3600 or (ids is not None and len(ids) <= RAW_GROUP_LIMIT):
-            where = self._event_filters(_Where(span, "ts"), flt, ids)
-            sql = (f"SELECT {_bucket('ts')} AS bucket, {by}, sum(occurrences) FROM error_events "
-                   f"WHERE {where.sql} GROUP BY bucket, {by}")
-        elif ids is None:
-            where = self._event_filters(_Where(span, "hour"), flt, None)
-            sql = (f"SELECT {_bucket('hour')} AS bucket, {by}, sum(occurrences) FROM error_totals_hourly "
-                   f"WHERE {where.sql} GROUP BY bucket, {by}")
-        else:
-            return self._group_rollup_series(span, by, flt, ids)
-        return pivot(span, self._ch.query(sql, where.params))
+        if span.hourly and ids is not None and len(ids) > RAW_GROUP_LIMIT:
+            return self._group_hourly_series(span, by, flt, ids)
+        table, column = (("error_events", "ts") if ids is not None and len(ids) <= RAW_GROUP_LIMIT
+                         else ("error_totals_hourly", "hour") if span.hourly else ("error_group_minute", "minute"))
+        extra, params = _filters(flt, ids)
+        sql = (f"SELECT {_bucket(column)} AS bucket, {by}, sum(occurrences) FROM {table} "
+               f"WHERE {_in_window(column)}{extra} GROUP BY bucket, {by}")
+        return pivot(span, self._ch.query(sql, {**span.params(), **params}))
 
-    def _event_filters(self, where: _Where, flt: GroupFilter, ids: list[str] | None) -> _Where:
-        if flt.sources:
-            where.add("source IN {sources:Array(String)}", sources=list(flt.sources))
-        if flt.severities:
-            where.add("severity IN {severities:Array(String)}", severities=list(flt.severities))
-        if ids is not None:
-            where.add("group_id IN {gids:Array(String)}", gids=ids)
-        return where
-
-    def _group_rollup_series(self, span: TimeSpan, by: str, flt: GroupFilter, ids: list[str]) -> dict[str, list[int]]:
+    def _group_hourly_series(self, span: TimeSpan, by: str, flt: GroupFilter, ids: list[str]) -> dict[str, list[int]]:
         """Many groups over hour buckets: the group rollup, severity being each group's own."""
         states = self._groups.get_many(ids)
         severity = "transform(group_id, {gids:Array(String)}, {gsev:Array(String)}, '')"
-        where = _Where(span, "hour").add("group_id IN {gids:Array(String)}", gids=ids,
-                                         gsev=[states[g].severity if g in states else "" for g in ids])
-        if flt.sources:
-            where.add("source IN {sources:Array(String)}", sources=list(flt.sources))
+        extra, params = _filters(flt, ids, severity=False)
+        params["gsev"] = [states[g].severity if g in states else "" for g in ids]
         if flt.severities:
-            where.add(f"{severity} IN {{severities:Array(String)}}", severities=list(flt.severities))
+            extra += f" AND {severity} IN {{severities:Array(String)}}"
+            params["severities"] = list(flt.severities)
         key = severity if by == "severity" else "source"
         sql = (f"SELECT {_bucket('hour')} AS bucket, {key} AS k, sum(occurrences) FROM error_group_hourly "
-               f"WHERE {where.sql} GROUP BY bucket, k")
-        return pivot(span, self._ch.query(sql, where.params))
+               f"WHERE {_in_window('hour')}{extra} GROUP BY bucket, k")
+        return pivot(span, self._ch.query(sql, {**span.params(), **params}))
 
     def top_groups(self, span: TimeSpan, flt: GroupFilter = GroupFilter(), order: str = "occurrences",
                    limit: int = 50) -> list[dict[str, Any]]:
@@ -123,36 +114,51 @@ class ErrorTrends:
         ids = self._candidates(flt, severity)
         if ids == []:
             return []
-        rollup = span.bucket_s % 3600 == 0
-        where = _Where(span, "hour" if rollup else "ts")
-        where.params["limit"] = limit
-        if flt.sources:
-            where.add("source IN {sources:Array(String)}", sources=list(flt.sources))
-        if ids is not None:
-            where.add("group_id IN {gids:Array(String)}", gids=ids)
-        table, events, first, last = (("error_group_hourly", "sum(events)", "min(first_seen)", "max(last_seen)")
-                                      if rollup else ("error_events", "count()", "min(ts)", "max(ts)"))
-        sql = (f"SELECT group_id, {events} AS ev, sum(occurrences) AS occ, toUnixTimestamp64Milli({first}), "
-               f"toUnixTimestamp64Milli({last}) AS last_ms, any(source) FROM {table} WHERE {where.sql} "
+        extra, params = _filters(flt, ids, severity=False)
+        params.update(span.params(), limit=limit)
+        if span.hourly:
+            source = self._hour_and_day_parts(span, extra, params)
+            figures = "sum(events) AS ev, sum(occurrences) AS occ, 0"
+        else:
+            source = f"SELECT * FROM error_group_minute WHERE {_in_window('minute')}{extra}"
+            figures = "sum(events) AS ev, sum(occurrences) AS occ, uniqMerge(users)"
+        sql = (f"SELECT group_id, {figures}, toUnixTimestamp64Milli(min(first_seen)), "
+               f"toUnixTimestamp64Milli(max(last_seen)) AS last_ms, any(source) FROM ({source}) "
                f"GROUP BY group_id ORDER BY {GROUP_ORDERS.get(order, GROUP_ORDERS['occurrences'])}, group_id "
                "LIMIT {limit:UInt32}")
-        rows = self._ch.query(sql, where.params)
+        rows = self._ch.query(sql, params)
         found = [r[0] for r in rows]
-        users = self._queries.users_per_group(Scope(None), Window(span.since_ms, span.until_ms), found)
+        users = ({r[0]: int(r[3]) for r in rows} if not span.hourly else
+                 self._queries.users_per_group(Scope(None), Window(span.since_ms, span.until_ms), found))
         states = self._groups.get_many(found)
         return [_group_row(r, states.get(r[0]), users.get(r[0], 0)) for r in rows]
 
+    @staticmethod
+    def _hour_and_day_parts(span: TimeSpan, extra: str, params: dict[str, Any]) -> str:
+        """Hourly rollup rows for the window; whole days from the daily rollup when it spans some."""
+        start = span.since_ms - span.since_ms % HOUR_MS
+        day_from, day_to = start + (-start) % DAY_MS, span.until_ms - span.until_ms % DAY_MS
+        hourly = f"SELECT {_GROUP_COLUMNS} FROM error_group_hourly WHERE "
+        if day_to - day_from < DAY_MS:
+            return hourly + _in_window("hour") + extra
+        params.update(day_from=day_from, day_to=day_to)
+        day_from_sql = "fromUnixTimestamp64Milli({day_from:Int64}, 'UTC')"
+        day_to_sql = "fromUnixTimestamp64Milli({day_to:Int64}, 'UTC')"
+        return " UNION ALL ".join((
+            f"{hourly}hour >= toStartOfHour({_SINCE}) AND hour < {day_from_sql}{extra}",
+            f"SELECT {_GROUP_COLUMNS} FROM error_group_daily WHERE day >= {day_from_sql} AND day < {day_to_sql}{extra}",
+            f"{hourly}hour >= {day_to_sql} AND hour <= {_UNTIL}{extra}"))
+
     def sources(self, span: TimeSpan) -> list[str]:
         """The sources with events in the window (for filter choices), most frequent first."""
-        where = _Where(span, "hour")
-        sql = (f"SELECT source, sum(occurrences) AS occ FROM error_totals_hourly WHERE {where.sql} "
+        sql = (f"SELECT source, sum(occurrences) AS occ FROM error_totals_hourly WHERE {_in_window('hour')} "
                "GROUP BY source ORDER BY occ DESC, source LIMIT 50")
-        return [r[0] for r in self._ch.query(sql, where.params)]
+        return [r[0] for r in self._ch.query(sql, span.params())]
 
 
 def _group_row(row: Sequence[Any], state: Any, users: int) -> dict[str, Any]:
     """A top-groups row: window figures plus the group's lifetime first/last seen and status."""
-    gid, events, occurrences, first_ms, last_ms, source = row
+    gid, events, occurrences, _, first_ms, last_ms, source = row
     return {"id": gid, "message": state.message if state else "", "source": state.source if state else source,
             "severity": state.severity if state else "", "status": state.status if state else "unresolved",
             "events": int(events), "occurrences": int(occurrences), "users": users,
