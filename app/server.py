@@ -67,7 +67,7 @@ class PlatformServer(BaseApplication):
             "worker_connections": 4000,
             "graceful_timeout": 10,
             "timeout": 60,
-            "keepalive": 5,
+            "keepalive": 2,  # idle keep-alive sockets hold up a graceful exit until they time out
             "control_socket_disable": True,  # many test servers share one HOME
             "accesslog": os.environ.get("ACCESS_LOG") or None,
             "errorlog": "-",

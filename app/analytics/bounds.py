@@ -5,6 +5,7 @@ ClickHouse enforces the row, time and memory bounds itself (query settings); bre
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from app.storage import StorageError
 
 DAY_MS = 86_400_000
 DEFAULT_WINDOW_MS = DAY_MS
+LATEST_MS = 10_413_791_999_999  # 2299-12-31T23:59:59.999Z, the end of ClickHouse's DateTime64
 _CODE = re.compile(r"Code: (\d+)\. (?:DB::Exception: )?(.*)$", re.S)
 # ClickHouse error codes that mean the store is in trouble, not the query.
 _STORE_TROUBLE = {202, 209, 210, 999}
@@ -71,8 +73,18 @@ def parse_instant(value: int | float | str, name: str) -> int:
                 raise BadRequest(f"{name} must be ISO-8601 or unix seconds.", code="validation_error") from exc
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=timezone.utc)
-            return int(parsed.timestamp() * 1000)
-    return int(value if value > 1e11 else value * 1000)
+            return _in_range(int(parsed.timestamp() * 1000), name)
+    ms = value if value > 1e11 else value * 1000
+    if not math.isfinite(ms):  # inf, nan, or seconds so large that milliseconds overflow
+        raise BadRequest(f"{name} must be ISO-8601 or unix seconds.", code="validation_error")
+    return _in_range(int(ms), name)
+
+
+def _in_range(ms: int, name: str) -> int:
+    """400 for instants ClickHouse's DateTime64 cannot hold (before 1970 or after 2299)."""
+    if not 0 <= ms <= LATEST_MS:
+        raise BadRequest(f"{name} must lie between 1970 and 2299.", code="validation_error")
+    return ms
 
 
 def window_for(since: Any, until: Any, limits: AnalyticsLimits) -> Window:

@@ -50,6 +50,7 @@ def envelope(project_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:project_id>/store/", strict_slashes=False)
 @documented("Accept one Sentry event (the endpoint older SDKs use)", tags=("sentry",), auth=False,
-            errors=(401, 403, 413, 415, 503), response=SentryAnswer)
+            errors=(401, 403, 413, 415, 503), response=SentryAnswer,
+            extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}})
 def store(project_id: int):  # type: ignore[no-untyped-def]
     return jsonify(_ingest().store(project_id, _upload()))

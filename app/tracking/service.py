@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -28,9 +29,13 @@ def parse_time(value: str | None, name: str, default_ms: int) -> int:
         return default_ms
     try:
         number = float(value)
-        return int(number if number > 1e11 else number * 1000)
     except ValueError:
         pass
+    else:
+        ms = number if number > 1e11 else number * 1000
+        if not math.isfinite(ms):  # "inf", "nan", or seconds so large that milliseconds overflow
+            raise BadRequest(f"{name} must be ISO-8601 or unix seconds.", code="validation_error")
+        return int(ms)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:

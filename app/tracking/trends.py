@@ -103,13 +103,18 @@ class ErrorTrends:
             extra += f" AND {severity} IN {{severities:Array(String)}}"
             params["severities"] = list(flt.severities)
         key = severity if by == "severity" else "source"
-        sql = (f"SELECT {_bucket('hour')} AS bucket, {key} AS k, sum(occurrences) FROM error_group_hourly "
-               f"WHERE {_in_window('hour')}{extra} GROUP BY bucket, k")
-        return pivot(span, self._ch.query(sql, {**span.params(), **params}))
+        params.update(span.params())
+        source = self._group_rows(span, extra, params, whole_days=span.bucket_s % 86400 == 0)
+        sql = f"SELECT {_bucket('t')} AS bucket, {key} AS k, sum(occurrences) FROM ({source}) GROUP BY bucket, k"
+        return pivot(span, self._ch.query(sql, params))
 
     def top_groups(self, span: TimeSpan, flt: GroupFilter = GroupFilter(), order: str = "occurrences",
-                   limit: int = 50) -> list[dict[str, Any]]:
-        """The groups with events in the window, with their figures there and their state in SQL."""
+                   limit: int = 50, users: bool = True) -> list[dict[str, Any]]:
+        """The groups with events in the window, with their figures there and their state in SQL.
+
+        Over hour buckets, distinct users cost a second query (`users_in`); with `users=False` it
+        is left to the caller and each row's "users" is None.
+        """
         severity = flt.severities[0] if flt.severities else None
         ids = self._candidates(flt, severity)
         if ids == []:
@@ -117,7 +122,7 @@ class ErrorTrends:
         extra, params = _filters(flt, ids, severity=False)
         params.update(span.params(), limit=limit)
         if span.hourly:
-            source = self._hour_and_day_parts(span, extra, params)
+            source = self._group_rows(span, extra, params, whole_days=True)
             figures = "sum(events) AS ev, sum(occurrences) AS occ, 0"
         else:
             source = f"SELECT * FROM error_group_minute WHERE {_in_window('minute')}{extra}"
@@ -128,26 +133,45 @@ class ErrorTrends:
                "LIMIT {limit:UInt32}")
         rows = self._ch.query(sql, params)
         found = [r[0] for r in rows]
-        users = ({r[0]: int(r[3]) for r in rows} if not span.hourly else
-                 self._queries.users_per_group(Scope(None), Window(span.since_ms, span.until_ms), found))
+        counted: dict[str, int | None] = {r[0]: int(r[3]) for r in rows} if not span.hourly else (
+            dict(self.users_in(span, found)) if users else dict.fromkeys(found))
         states = self._groups.get_many(found)
-        return [_group_row(r, states.get(r[0]), users.get(r[0], 0)) for r in rows]
+        return [_group_row(r, states.get(r[0]), counted.get(r[0], 0)) for r in rows]
+
+    def users_in(self, span: TimeSpan, group_ids: Sequence[str]) -> dict[str, int]:
+        """Distinct users per group over the window (the tracking API's own count)."""
+        return self._queries.users_per_group(Scope(None), Window(span.since_ms, span.until_ms), group_ids)
 
     @staticmethod
-    def _hour_and_day_parts(span: TimeSpan, extra: str, params: dict[str, Any]) -> str:
-        """Hourly rollup rows for the window; whole days from the daily rollup when it spans some."""
+    def _group_rows(span: TimeSpan, extra: str, params: dict[str, Any], whole_days: bool) -> str:
+        """Group rollup rows (time as `t`) for the window: hourly ones, and with `whole_days` the
+        window's whole days from the daily rollup (ordered by group: a group filter reads little)."""
         start = span.since_ms - span.since_ms % HOUR_MS
         day_from, day_to = start + (-start) % DAY_MS, span.until_ms - span.until_ms % DAY_MS
-        hourly = f"SELECT {_GROUP_COLUMNS} FROM error_group_hourly WHERE "
-        if day_to - day_from < DAY_MS:
+        hourly = f"SELECT hour AS t, {_GROUP_COLUMNS} FROM error_group_hourly WHERE "
+        if not whole_days or day_to - day_from < DAY_MS:
             return hourly + _in_window("hour") + extra
         params.update(day_from=day_from, day_to=day_to)
         day_from_sql = "fromUnixTimestamp64Milli({day_from:Int64}, 'UTC')"
         day_to_sql = "fromUnixTimestamp64Milli({day_to:Int64}, 'UTC')"
         return " UNION ALL ".join((
             f"{hourly}hour >= toStartOfHour({_SINCE}) AND hour < {day_from_sql}{extra}",
-            f"SELECT {_GROUP_COLUMNS} FROM error_group_daily WHERE day >= {day_from_sql} AND day < {day_to_sql}{extra}",
+            f"SELECT day AS t, {_GROUP_COLUMNS} FROM error_group_daily "
+            f"WHERE day >= {day_from_sql} AND day < {day_to_sql}{extra}",
             f"{hourly}hour >= {day_to_sql} AND hour <= {_UNTIL}{extra}"))
+
+    def group_series(self, span: TimeSpan, group_id: str) -> list[int]:
+        """One group's occurrences per bucket, from rollups (any group size costs the same)."""
+        params: dict[str, Any] = {**span.params(), "gid": group_id}
+        if span.hourly:
+            source = self._group_rows(span, " AND group_id = {gid:String}", params,
+                                      whole_days=span.bucket_s % 86400 == 0)
+        else:
+            source = (f"SELECT minute AS t, occurrences FROM error_group_minute "
+                      f"WHERE {_in_window('minute')} AND group_id = {{gid:String}}")
+        sql = f"SELECT {_bucket('t')} AS bucket, '', sum(occurrences) FROM ({source}) GROUP BY bucket"
+        series = pivot(span, self._ch.query(sql, params))
+        return series.get("", [0] * len(span.bucket_starts()))
 
     def sources(self, span: TimeSpan) -> list[str]:
         """The sources with events in the window (for filter choices), most frequent first."""
@@ -156,7 +180,7 @@ class ErrorTrends:
         return [r[0] for r in self._ch.query(sql, span.params())]
 
 
-def _group_row(row: Sequence[Any], state: Any, users: int) -> dict[str, Any]:
+def _group_row(row: Sequence[Any], state: Any, users: int | None) -> dict[str, Any]:
     """A top-groups row: window figures plus the group's lifetime first/last seen and status."""
     gid, events, occurrences, _, first_ms, last_ms, source = row
     return {"id": gid, "message": state.message if state else "", "source": state.source if state else source,

@@ -1,0 +1,120 @@
+"""The frames the authority sends: snapshots, acknowledgements, operations and errors.
+
+Revisions fan out in batches: each `operation` frame is serialised and framed once, and a
+connection gets all of a batch's frames for it in one queued write (a connection of the
+hub takes pre-framed bytes through `enqueue(data, type, count=False)`).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Callable, Iterable
+
+from app.documents.live import LiveDocument, Peer, Revision
+from app.documents.store import StoredOperation
+from app.realtime.frames import encode_frame, wire_frame
+
+Count = Callable[[str, str, int], None]  # (counter, frame type, n)
+REPLAY_CHUNK = 256  # frames per queued write when replaying history
+
+
+def send_snapshot(peer: Peer, doc: LiveDocument) -> None:
+    """The head as one frame, for a subscriber that asked for no history."""
+    peer.send("snapshot", {"document_id": doc.id, "content": doc.content, "revision": doc.revision})
+
+
+def ack_payload(document_id: str, stored: StoredOperation) -> dict[str, Any]:
+    """Which revision the sender's operation became and what it became."""
+    return {"document_id": document_id, "client_id": stored.client_id, "op_id": stored.op_id,
+            "revision": stored.revision, "server_timestamp": stored.server_timestamp_ms,
+            "transformed_operation": stored.operation}
+
+
+def send_ack(peer: Peer, document_id: str, stored: StoredOperation) -> None:
+    """Acknowledge one operation on its own (a resend, or a sender that is not subscribed)."""
+    peer.send("operation_ack", ack_payload(document_id, stored))
+
+
+def send_error(peer: Peer, code: str, message: str, details: dict[str, Any]) -> None:
+    """An `error` frame naming the document (and op) it is about."""
+    peer.send("error", {"code": code, "message": message, "details": details})
+
+
+class _Frame:
+    """One frame to several connections: serialised and framed on first use, then shared."""
+
+    __slots__ = ("frame_type", "payload", "_wire")
+
+    def __init__(self, frame_type: str, payload: dict[str, Any]) -> None:
+        self.frame_type = frame_type
+        self.payload = payload
+        self._wire: bytes | None = None
+
+    @property
+    def wire(self) -> bytes:
+        """The WebSocket frame's bytes (the same for every connection)."""
+        if self._wire is None:
+            self._wire = wire_frame(encode_frame(self.frame_type, self.payload))
+        return self._wire
+
+
+def _send_frames(peer: Peer, frames: list[_Frame]) -> None:
+    """Queue frames to a connection as one write; one `send` each for a peer that takes only payloads."""
+    enqueue = getattr(peer, "enqueue", None)
+    if enqueue is None:
+        for frame in frames:
+            peer.send(frame.frame_type, frame.payload)
+    elif frames:
+        enqueue(b"".join(frame.wire for frame in frames), frames[0].frame_type, count=False)
+
+
+def replay(peer: Peer, document_id: str, revisions: Iterable[Revision], count: Count | None) -> None:
+    """Send stored revisions as `operation` frames, in order, in a few large writes."""
+    chunk: list[_Frame] = []
+    for revision in revisions:
+        chunk.append(_Frame("operation", revision.stored.payload(document_id)))
+        if len(chunk) >= REPLAY_CHUNK:
+            _send_frames(peer, chunk)
+            _count(count, Counter({"operation": len(chunk)}))
+            chunk = []
+    _send_frames(peer, chunk)
+    _count(count, Counter({"operation": len(chunk)}))
+
+
+def deliver(doc: LiveDocument, revisions: list[Revision], origins: dict[int, Peer],
+            count: Count | None = None) -> None:
+    """Send each revision, in order, to every subscriber that has not had it; its origin gets an ack.
+
+    Called under the document's lock, so each connection sees revisions strictly in order.
+    """
+    if not revisions:
+        return
+    frames = [_Frame("operation", revision.stored.payload(doc.id)) for revision in revisions]
+    sent: Counter[str] = Counter()
+    acked: set[int] = set()
+    for key, subscriber in doc.subscribers.items():
+        out: list[_Frame] = []
+        for revision, frame in zip(revisions, frames, strict=True):
+            number = revision.stored.revision
+            if subscriber.sent_revision >= number:
+                continue
+            subscriber.sent_revision = number
+            origin = origins.get(number)
+            if origin is not None and origin.conn_id == key:
+                out.append(_Frame("operation_ack", ack_payload(doc.id, revision.stored)))
+                acked.add(number)
+            else:
+                out.append(frame)
+            sent[out[-1].frame_type] += 1
+        _send_frames(subscriber.peer, out)
+    for revision in revisions:
+        origin = origins.get(revision.stored.revision)
+        if origin is not None and revision.stored.revision not in acked:
+            send_ack(origin, doc.id, revision.stored)
+    _count(count, sent)
+
+
+def _count(count: Count | None, sent: Counter[str]) -> None:
+    if count is not None:
+        for frame_type, n in sent.items():
+            if n:
+                count("frames_out", frame_type, n)

@@ -1,0 +1,1 @@
+"""One module per page: `layout(state)` builds it, `register(app)` wires its callbacks."""

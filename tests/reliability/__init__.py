@@ -1,0 +1,1 @@
+"""Reliability and security: fuzzing, tokens and roles, faults, load and headers over real servers."""

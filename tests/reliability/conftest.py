@@ -1,0 +1,51 @@
+"""Fixtures of the reliability suite: servers of its own, so its attacks never disturb other tests."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from tests.support.api import Account, Api, unique_name
+from tests.support.server import GENEROUS_LIMITS, ServerProcess
+from tests.support.services import cli_create_user, data_dir_env
+from tests.support.tokens import SERVER_SECRET
+
+
+@pytest.fixture(scope="package")
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A real server shared by this package's tests (embedded stores, generous limits, the known secret);
+    the fault, soak and frame-fuzz tests start servers of their own."""
+    proc = ServerProcess(tmp_path_factory.mktemp("relserver"), env={"SECRET_KEY": SERVER_SECRET, **GENEROUS_LIMITS})
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="package")
+def own_api(own_server: ServerProcess) -> Api:
+    return Api(own_server.url)
+
+
+@pytest.fixture(scope="package")
+def own_staff(own_server: ServerProcess, own_api: Api) -> Callable[[str], Account]:
+    """Accounts of a role on `own_server`, made through the real CLI (cached per role)."""
+    cache: dict[str, Account] = {}
+
+    def get(role: str) -> Account:
+        if role not in cache:
+            name, password = unique_name(role), "staff-pass-123"
+            cli_create_user(data_dir_env(own_server.data_dir), name, password, role)
+            cache[role] = own_api.login(name, password)
+        return cache[role]
+
+    return get
+
+
+def server_log_problems(log_path: Path) -> list[str]:
+    """Lines of a RUNNING server's log showing an unexpected failure: a 500, a crashed frame handler,
+    or a worker that died (a second `Booting worker`)."""
+    markers = ("unhandled error", "frame handler failed", "Worker exiting", "WORKER TIMEOUT")
+    lines = log_path.read_text(errors="replace").splitlines()
+    boots = [line for line in lines if "Booting worker" in line]
+    return [line for line in lines if any(m in line for m in markers)] + boots[1:]
