@@ -150,7 +150,8 @@ def data_functions(group_id: str) -> dict[str, Callable[[str], Any]]:
         "errors.top_groups (severity)": lambda r: errors.top_groups(r, {"severity": "Error"}),
         "errors.group_users (biggest group)": lambda r: errors.group_users(*_window(r), [group_id]),
         "errors.group": lambda r: errors.group(group_id, r),
-        "rate_limits.hits": rate_limits.hits, "rate_limits.keys": rate_limits.keys,
+        "rate_limits.hits": rate_limits.hits, "rate_limits.totals": rate_limits.totals,
+        "rate_limits.keys": rate_limits.keys,
         "collaboration.activity": collaboration.activity, "collaboration.summary": collaboration.summary,
     }
 
@@ -232,7 +233,7 @@ def time_callbacks(http: Any, base: str, runs: int) -> dict[str, dict[str, tuple
     """Each page's data callback for every range; the users callback after the groups table."""
     deps = http.get(f"{base}/dashboard/_dash-dependencies").json()
     wanted = ("overview-health", "overview-kpis", "overview-routes", "errors-by-severity", "errors-groups",
-              "group-header", "limits-by-limit", "limits-kpis", "collab-rate", "collab-kpis")
+              "group-header", "limits-by-limit", "limits-kpis", "limits-keys", "collab-rate", "collab-kpis")
     rows: dict[str, dict[str, tuple[float, float]]] = {}
     for spec in deps:
         first = parse_outputs(spec["output"])[0]["id"]

@@ -5,20 +5,18 @@ ClickHouse enforces the row, time and memory bounds itself (query settings); bre
 """
 from __future__ import annotations
 
-import math
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from app.config import Settings
+from app.api.times import parse_instant
 from app.errors import BadRequest
 from app.storage import StorageError
 
 DAY_MS = 86_400_000
 DEFAULT_WINDOW_MS = DAY_MS
-LATEST_MS = 10_413_791_999_999  # 2299-12-31T23:59:59.999Z, the end of ClickHouse's DateTime64
 _CODE = re.compile(r"Code: (\d+)\. (?:DB::Exception: )?(.*)$", re.S)
 # ClickHouse error codes that mean the store is in trouble, not the query.
 _STORE_TROUBLE = {202, 209, 210, 999}
@@ -58,33 +56,6 @@ class Window:
 
     since_ms: int
     until_ms: int
-
-
-def parse_instant(value: int | float | str, name: str) -> int:
-    """ISO-8601 or unix seconds (milliseconds past 1e11) to unix ms; 400 when neither."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = float(text)
-        except ValueError:
-            try:
-                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError as exc:
-                raise BadRequest(f"{name} must be ISO-8601 or unix seconds.", code="validation_error") from exc
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=timezone.utc)
-            return _in_range(int(parsed.timestamp() * 1000), name)
-    ms = value if value > 1e11 else value * 1000
-    if not math.isfinite(ms):  # inf, nan, or seconds so large that milliseconds overflow
-        raise BadRequest(f"{name} must be ISO-8601 or unix seconds.", code="validation_error")
-    return _in_range(int(ms), name)
-
-
-def _in_range(ms: int, name: str) -> int:
-    """400 for instants ClickHouse's DateTime64 cannot hold (before 1970 or after 2299)."""
-    if not 0 <= ms <= LATEST_MS:
-        raise BadRequest(f"{name} must lie between 1970 and 2299.", code="validation_error")
-    return ms
 
 
 def window_for(since: Any, until: Any, limits: AnalyticsLimits) -> Window:

@@ -15,7 +15,8 @@ from flask import Flask
 from app.documents.authority import DocumentAuthority
 from app.documents.bridge import DocumentBridge
 from app.documents.cli import documents_cli
-from app.documents.collector import OperationCollector, PeriodicCollector, cutoff_ms
+from app.documents.collector import OperationCollector, cutoff_ms
+from app.periodic import PeriodicTask
 from app.documents.metrics import OperationMetrics
 from app.documents.service import DocumentService
 from app.documents.store import SqlDocumentStore
@@ -50,7 +51,7 @@ def init_documents(app: Flask, services: Services) -> DocumentService:
 
     bridge = DocumentBridge(_relay(settings, hub), resync=authority.resync)
     authority.on_committed.append(bridge.publish)
-    collector = PeriodicCollector(lambda: _collect(services, authority), GC_INTERVAL_SECONDS)
+    collector = PeriodicTask("operation-gc", lambda: _collect(services, authority), GC_INTERVAL_SECONDS)
     starters = services.extra.setdefault("starters", [])
     starters.append(lambda: bridge.start(authority.adopt_published, service.revoke))
     starters.append(collector.start)

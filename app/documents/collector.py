@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Callable, cast
 
@@ -83,29 +82,3 @@ def cutoff_ms(retention_days: float) -> int:
     """The unix ms before which operations are collected, for a retention in days."""
     return now_ms() - int(retention_days * DAY_MS)
 
-
-class PeriodicCollector:
-    """Runs a collection every `interval` seconds in a background (green) thread."""
-
-    def __init__(self, run: Callable[[], object], interval: float) -> None:
-        self._run = run
-        self._interval = interval
-        self._stopped = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Start once, in the serving process (not in CLI commands)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="operation-gc", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        """Stop before the next round."""
-        self._stopped.set()
-
-    def _loop(self) -> None:
-        while not self._stopped.wait(self._interval):
-            try:
-                self._run()
-            except Exception:  # a failed round is retried at the next interval
-                log.exception("operation GC round failed")

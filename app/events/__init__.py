@@ -16,7 +16,8 @@ from flask import Flask
 
 from app.events.catalogue import CATALOGUE
 from app.events.cli import notifications_cli
-from app.events.notifications import NotificationService, PeriodicExpiry
+from app.events.notifications import NotificationService
+from app.periodic import PeriodicTask
 from app.events.playback import PlaybackRelay
 from app.events.sender import EventSender
 from app.events.service import EventService
@@ -42,7 +43,7 @@ def init_events(app: Flask, services: Services) -> EventService:
     PlaybackRelay(hub, channels, sender).install()
     ttl_days = services.settings.notification_read_ttl_days
     if ttl_days > 0:
-        expiry = PeriodicExpiry(lambda: notifications.expire(ttl_days), EXPIRY_INTERVAL_SECONDS)
+        expiry = PeriodicTask("notification-expiry", lambda: notifications.expire(ttl_days), EXPIRY_INTERVAL_SECONDS)
         services.extra.setdefault("starters", []).append(expiry.start)
         services.on_close(expiry.stop)
     app.register_blueprint(bp)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -95,31 +94,3 @@ class NotificationService:
         """Delete notifications read more than `older_than_days` ago; unread ones are kept."""
         return self._store.expire_read(self._clock() - int(older_than_days * DAY_MS))
 
-
-class PeriodicExpiry:
-    """Expires old read notifications every `interval` seconds in a background greenlet."""
-
-    def __init__(self, run: Callable[[], int], interval: float) -> None:
-        self._run = run
-        self._interval = interval
-        self._stopped = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Start once, in the serving process (not in CLI commands)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="notification-expiry", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        """Stop before the next round."""
-        self._stopped.set()
-
-    def _loop(self) -> None:
-        while not self._stopped.wait(self._interval):
-            try:
-                removed = self._run()
-                if removed:
-                    log.info("notification expiry: %d read notifications removed", removed)
-            except Exception:  # a failed round is retried at the next interval
-                log.exception("notification expiry failed")

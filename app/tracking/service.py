@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 import time
-from datetime import datetime, timezone
 from typing import Any
 
+from app.api.times import parse_instant
 from app.errors import BadRequest, NotFound
 from app.models import ErrorGroup, User
 from app.tracking.group_state import GroupStateStore
@@ -24,25 +23,8 @@ def scope_for(user: User) -> Scope:
 
 
 def parse_time(value: str | None, name: str, default_ms: int) -> int:
-    """ISO-8601 or unix seconds (or milliseconds past 1e11) to unix ms; 400 when neither."""
-    if value is None or value == "":
-        return default_ms
-    try:
-        number = float(value)
-    except ValueError:
-        pass
-    else:
-        ms = number if number > 1e11 else number * 1000
-        if not math.isfinite(ms):  # "inf", "nan", or seconds so large that milliseconds overflow
-            raise BadRequest(f"{name} must be ISO-8601 or unix seconds.", code="validation_error")
-        return int(ms)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise BadRequest(f"{name} must be ISO-8601 or unix seconds.", code="validation_error") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return int(parsed.timestamp() * 1000)
+    """An instant from the query string, or `default_ms` when absent; 400 when malformed."""
+    return default_ms if value is None or value == "" else parse_instant(value, name)
 
 
 def encode_cursor(last_ms: int, group_id: str) -> str:

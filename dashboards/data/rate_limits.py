@@ -15,8 +15,11 @@ def hits(range_key: str) -> dict[str, Any]:
             "by_route": queries.rate_limit_series(span, "route")}
 
 
-def keys(range_key: str) -> dict[str, Any]:
-    """Totals and the keys limited most often over the range."""
-    span = span_for(range_key)
-    queries = services().ops_metrics
-    return {"span": span, "totals": queries.rate_limit_totals(span), "keys": queries.rate_limit_keys(span)}
+def totals(range_key: str) -> dict[str, Any]:
+    """Limited requests, distinct keys and routes over the range."""
+    return services().ops_metrics.rate_limit_totals(span_for(range_key))
+
+
+def keys(range_key: str) -> list[dict[str, Any]]:
+    """The keys limited most often over the range."""
+    return services().ops_metrics.rate_limit_keys(span_for(range_key))

@@ -3,7 +3,8 @@ import time
 
 import pytest
 
-from app.analytics.bounds import AnalyticsLimits, bound_error, check_limit, clickhouse_error, parse_instant, window_for
+from app.analytics.bounds import AnalyticsLimits, bound_error, check_limit, clickhouse_error, window_for
+from app.api.times import parse_instant
 from app.analytics.syntax_tree import parse_explain_ast
 from app.errors import BadRequest
 from app.storage import StorageError
