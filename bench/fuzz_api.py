@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 
 from tests.reliability.api_fuzzing import prepare_target, run_schemathesis
-from tests.reliability.conftest import server_log_problems
+from tests.reliability.servers import server_log_problems
 from tests.support.server import GENEROUS_LIMITS, ServerProcess
 
 

@@ -134,7 +134,8 @@ class Sampler(threading.Thread):
                 self.peak_names = thread_names(self.pid)
             self.samples.append(sample)
             print(f"{sample.t:7.0f} s  rss {sample.rss_mb:7.1f} MB  fds {sample.fds:5d} (app {sample.app_fds:4d})  "
-                  f"threads {sample.threads:4d} (python {sample.py_threads:3d})  ws {sample.connections:4d}", flush=True)
+                  f"threads {sample.threads:4d} (python {sample.py_threads:3d})  ws {sample.connections:4d}",
+                  flush=True)
 
 
 def run_slice(spec: dict[str, Any]) -> dict[str, Any]:
@@ -231,7 +232,8 @@ def run_soak(cfg: SoakConfig, workdir: Path) -> SoakReport:
         metrics_url = f"{server.url}/api/v1/websocket/metrics"
 
         def connections() -> int:
-            return requests.get(metrics_url, headers={"Authorization": f"Bearer {admin}"}, timeout=30).json()["connections"]
+            answer = requests.get(metrics_url, headers={"Authorization": f"Bearer {admin}"}, timeout=30)
+            return int(answer.json()["connections"])
 
         started = time.monotonic()
         sampler = Sampler(server.worker_pid(), cfg.sample_every, connections, started)
@@ -260,11 +262,11 @@ def run_soak(cfg: SoakConfig, workdir: Path) -> SoakReport:
 def print_report(report: SoakReport) -> None:
     """The figures and the verdict."""
     steady = [s for s in report.samples if s.t >= 0.25 * report.config.seconds]
-    t = report.totals
+    t, seconds = report.totals, report.config.seconds
     print(f"\nload: {report.config.editors} editors on {report.config.documents} documents, "
           f"{report.config.ingest_clients} ingest clients, {report.config.seconds:.0f} s")
     print(f"ops acknowledged {t['ops_acked']} ({t['ops_acked'] / report.config.seconds:.1f}/s), "
-          f"ingest items acknowledged {t['ingest_items_acked']} ({t['ingest_items_acked'] / report.config.seconds:.1f}/s), "
+          f"ingest items acknowledged {t['ingest_items_acked']} ({t['ingest_items_acked'] / seconds:.1f}/s), "
           f"refused {t['ingest_refused']}, errors {t['ingest_errors']}, editor failures {len(t['editor_failures'])}")
     for row, s in (("baseline", report.baseline), ("after", report.after)):
         print(f"{row:9s} rss {s.rss_mb:.1f} MB, fds {s.fds} (app {s.app_fds}), threads {s.threads} "
@@ -277,8 +279,9 @@ def print_report(report: SoakReport) -> None:
               f"threads {span('threads')} (python {span('py_threads')})")
         late = steady[len(steady) // 2:]
         for label, attr in (("rss MB", "rss_mb"), ("fds", "fds"), ("app fds", "app_fds"), ("threads", "threads")):
-            print(f"slope {label}/min: steady phase {slope_per_minute([(s.t, getattr(s, attr)) for s in steady]):+.2f}, "
-                  f"its second half {slope_per_minute([(s.t, getattr(s, attr)) for s in late]):+.2f}")
+            whole = slope_per_minute([(s.t, getattr(s, attr)) for s in steady])
+            half = slope_per_minute([(s.t, getattr(s, attr)) for s in late])
+            print(f"slope {label}/min: steady phase {whole:+.2f}, its second half {half:+.2f}")
     print(f"threads by name at the peak: {t['threads_at_peak']}")
     print(f"threads by name after: {t['threads_after']}")
     for failure in t["editor_failures"][:10]:

@@ -70,6 +70,9 @@ ROUTE_LIMITS = (
     RouteLimit("uploads", "rate_limit_uploads", blueprint="uploads", key=user_or_ip_key, methods=("POST",)),
     RouteLimit("errors_batch", "rate_limit_errors_batch", blueprint="errors", key=user_or_ip_key,
                methods=("POST",), endpoint="errors.batch"),
+    # The dashboard's password form is a login like /auth/login: the same 10/min per IP, its own budget.
+    RouteLimit("dashboard_login", "rate_limit_auth", blueprint="dashboard_auth", key=client_ip_key,
+               methods=("POST",), endpoint="dashboard_auth.login_submit"),
 )
 
 

@@ -1,7 +1,6 @@
 """Fixtures of the reliability suite: servers of its own, so its attacks never disturb other tests."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
@@ -40,12 +39,3 @@ def own_staff(own_server: ServerProcess, own_api: Api) -> Callable[[str], Accoun
         return cache[role]
 
     return get
-
-
-def server_log_problems(log_path: Path) -> list[str]:
-    """Lines of a RUNNING server's log showing an unexpected failure: a 500, a crashed frame handler,
-    or a worker that died (a second `Booting worker`)."""
-    markers = ("unhandled error", "frame handler failed", "Worker exiting", "WORKER TIMEOUT")
-    lines = log_path.read_text(errors="replace").splitlines()
-    boots = [line for line in lines if "Booting worker" in line]
-    return [line for line in lines if any(m in line for m in markers)] + boots[1:]

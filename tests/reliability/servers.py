@@ -9,11 +9,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Mapping
 
 import requests
 
 from tests.support.server import ROOT, ServerProcess, free_port
+
+
+def server_log_problems(log_path: Path) -> list[str]:
+    """Lines of a RUNNING server's log showing an unexpected failure: a 500, a crashed frame handler,
+    or a worker that died (a second `Booting worker`)."""
+    markers = ("unhandled error", "frame handler failed", "Worker exiting", "WORKER TIMEOUT")
+    lines = log_path.read_text(errors="replace").splitlines()
+    boots = [line for line in lines if "Booting worker" in line]
+    return [line for line in lines if any(m in line for m in markers)] + boots[1:]
 
 
 class LiveServer(ServerProcess):

@@ -85,7 +85,7 @@ def check_presence(w: World) -> None:
 
 
 def check_auth(w: World) -> None:
-    for name, token in refused_tokens(w.stranger.id).items():
+    for token in refused_tokens(w.stranger.id).values():
         w.stranger_ws.send("auth", {"token": token} if token is not None else {})
         _refused(w.stranger_ws, ("invalid_token", "invalid_payload"))
     w.stranger_ws.send("auth", {"token": w.owner.token})  # someone else's valid token

@@ -12,8 +12,17 @@ import requests
 import websocket
 from flask import Flask
 
-from tests.reliability.access_table import (DASHBOARD, PUBLIC, ROUTES, SENTRY_KEY, Access, concrete_path,
-                                            denied_roles, refused_tokens, role_claim_escalation)
+from tests.reliability.access_table import (
+    DASHBOARD,
+    PUBLIC,
+    ROUTES,
+    SENTRY_KEY,
+    Access,
+    concrete_path,
+    denied_roles,
+    refused_tokens,
+    role_claim_escalation,
+)
 from tests.support.api import Account, Api
 from tests.support.server import ServerProcess
 

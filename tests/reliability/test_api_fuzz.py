@@ -10,7 +10,7 @@ from pathlib import Path
 import requests
 
 from tests.reliability.api_fuzzing import prepare_target, run_schemathesis
-from tests.reliability.conftest import server_log_problems
+from tests.reliability.servers import server_log_problems
 from tests.support.server import ServerProcess
 
 MAX_EXAMPLES = 8

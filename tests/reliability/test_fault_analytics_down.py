@@ -6,9 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.reliability.conftest import server_log_problems
 from tests.reliability.frames import WsClient, insert
-from tests.reliability.servers import LiveServer
+from tests.reliability.servers import LiveServer, server_log_problems
 from tests.support.api import Api
 from tests.support.server import GENEROUS_LIMITS, ROOT, free_port
 from tests.support.services import data_dir_env

@@ -7,19 +7,16 @@ The machine's shared PostgreSQL and Redis are never touched: this module starts 
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import psycopg
 import pytest
-import requests
 
 from ot import Insert
-from tests.reliability.conftest import server_log_problems
 from tests.reliability.frames import WsClient, insert
-from tests.reliability.servers import LiveServer, PostgresCluster, RedisServer
+from tests.reliability.servers import LiveServer, PostgresCluster, RedisServer, server_log_problems
 from tests.support.api import Account, Api, unique_name
 from tests.support.ot_client import Editor
 from tests.support.server import GENEROUS_LIMITS

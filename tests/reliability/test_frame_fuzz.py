@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability.conftest import server_log_problems
 from tests.reliability.frames import RESET, Frame, WsClient, insert
+from tests.reliability.servers import server_log_problems
 from tests.support.api import Account, Api
 from tests.support.server import GENEROUS_LIMITS, ServerProcess
 from tests.support.tokens import SERVER_SECRET
@@ -135,8 +135,9 @@ def _operation_payloads(doc: str, revision: int) -> st.SearchStrategy[dict[str, 
     """Operation payloads that look right but cannot fit the document at `revision`."""
     length = len(TEXT)
     op = {"clientId": st.just(77), "opId": st.text(min_size=1, max_size=20)}
-    out_of_range = st.fixed_dictionaries({"type": st.just("Insert"), "position": st.integers(length + 1, 2**70)
-                                          | st.integers(-(2**70), -1), "content": st.text(min_size=1, max_size=8), **op})
+    outside = st.integers(length + 1, 2**70) | st.integers(-(2**70), -1)
+    out_of_range = st.fixed_dictionaries({"type": st.just("Insert"), "position": outside,
+                                          "content": st.text(min_size=1, max_size=8), **op})
     past_the_end = st.builds(lambda p, n: {"type": "Delete", "position": p, "content": "x" * n, "clientId": 77},
                              st.integers(0, length), st.integers(length + 1, 64))
     wrong_text = st.integers(0, length - 1).flatmap(lambda p: st.fixed_dictionaries({
@@ -146,7 +147,8 @@ def _operation_payloads(doc: str, revision: int) -> st.SearchStrategy[dict[str, 
         "type": st.sampled_from(["Insert", "Delete", "insert", "Retain", "", None, 1]),
         "position": st.sampled_from(["3", 3.5, None, True, [1], {}]),
         "content": st.sampled_from([7, None, ["a"], {"a": 1}, True]),
-        "clientId": st.sampled_from(["77", 7.5, None, True, 2**64]), "opId": json_values}, optional={"extra": json_values})
+        "clientId": st.sampled_from(["77", 7.5, None, True, 2**64]), "opId": json_values},
+        optional={"extra": json_values})
     empty = st.fixed_dictionaries({"type": st.sampled_from(["Insert", "Delete"]), "position": st.integers(0, length),
                                    "content": st.just(""), **op})
     surrogate = st.fixed_dictionaries({"type": st.just("Insert"), "position": st.integers(0, length),

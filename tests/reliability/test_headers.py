@@ -13,7 +13,7 @@ from flask import Flask
 
 from app.security_headers import API_POLICY
 from tests.integration.test_uploads_formats import wav_bytes
-from tests.reliability.access_table import PUBLIC, ROUTES, SENTRY_KEY, concrete_path
+from tests.reliability.access_table import ROUTES, SENTRY_KEY, concrete_path
 from tests.support.api import Account, Api
 from tests.support.server import ServerProcess
 
