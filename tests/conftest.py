@@ -8,10 +8,10 @@ from typing import Any, Callable, Iterator
 import pytest
 from flask import Flask
 
-from tests.support.api import Account, Api, unique_name
+from tests.support.api import Account, Api, staff_factory
 from tests.support.server import GENEROUS_LIMITS, ServerProcess
 from tests.support.tokens import SERVER_SECRET
-from tests.support.services import cli_create_user, data_dir_env, postgres_database, redis_prefix
+from tests.support.services import REDIS_URL, postgres_database, redis_prefix
 
 
 @pytest.fixture(scope="session")
@@ -69,16 +69,22 @@ def api(server: ServerProcess) -> Api:
 @pytest.fixture(scope="session")
 def staff(server: ServerProcess, api: Api) -> Callable[[str], Account]:
     """Accounts of a role made through the CLI (cached per role): staff('support'), staff('admin')."""
-    cache: dict[str, Account] = {}
+    return staff_factory(server, api)
 
-    def get(role: str) -> Account:
-        if role not in cache:
-            name, password = unique_name(role), "staff-pass-123"
-            cli_create_user(data_dir_env(server.data_dir), name, password, role)
-            cache[role] = api.login(name, password)
-        return cache[role]
 
-    return get
+@pytest.fixture
+def pair(tmp_path: Path, pg_url: str, redis_space: str) -> Iterator[list[ServerProcess]]:
+    """Two instances sharing PostgreSQL, Redis, the prefix and the secret (each its own DATA_DIR)."""
+    env = {"DATABASE_URL": pg_url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": redis_space,
+           "SECRET_KEY": SERVER_SECRET, "RATE_LIMIT_ENABLED": "false"}
+    servers = [ServerProcess(tmp_path / name, env=env) for name in ("one", "two")]
+    try:
+        for server in servers:  # one after the other: the first migrates the shared database
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
 
 
 @pytest.fixture

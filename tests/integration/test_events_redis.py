@@ -1,6 +1,4 @@
 """Two instances on one Redis and one PostgreSQL: published events, notifications and playback cross them."""
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -8,25 +6,9 @@ from tests.integration.test_events_support import connect, published, settled
 from tests.integration.test_hub_support import shared_channel
 from tests.support.api import Api, unique_name
 from tests.support.server import ServerProcess
-from tests.support.services import REDIS_URL, cli_create_user, data_dir_env
-from tests.support.tokens import SERVER_SECRET
+from tests.support.services import cli_create_user, data_dir_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.pg, pytest.mark.slow]
-
-
-@pytest.fixture
-def pair(tmp_path: Path, pg_url: str, redis_space: str) -> Iterator[list[ServerProcess]]:
-    """Two instances sharing PostgreSQL, Redis, the prefix and the secret."""
-    env = {"DATABASE_URL": pg_url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": redis_space,
-           "SECRET_KEY": SERVER_SECRET, "RATE_LIMIT_ENABLED": "false"}
-    servers = [ServerProcess(tmp_path / name, env=env) for name in ("one", "two")]
-    try:
-        for server in servers:  # one at a time: the first migrates the shared database
-            server.start()
-        yield servers
-    finally:
-        for server in servers:
-            server.stop()
 
 
 def test_events_notifications_and_playback_cross_instances(pair: list[ServerProcess], pg_url: str) -> None:

@@ -7,33 +7,14 @@ from __future__ import annotations
 
 import random
 import threading
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from tests.support.api import Api
 from tests.support.ot_client import Editor, replayed, shared_document, stored_history
 from tests.support.server import ServerProcess
-from tests.support.services import REDIS_URL
-from tests.support.tokens import SERVER_SECRET
 
 pytestmark = [pytest.mark.pg, pytest.mark.redis, pytest.mark.slow]
-
-
-@pytest.fixture
-def pair(tmp_path: Path, pg_url: str, redis_space: str) -> Iterator[list[ServerProcess]]:
-    """Two instances sharing the database, Redis, the prefix and the secret (each its own DATA_DIR)."""
-    env = {"DATABASE_URL": pg_url, "REDIS_URL": REDIS_URL, "REDIS_PREFIX": redis_space,
-           "SECRET_KEY": SERVER_SECRET, "RATE_LIMIT_ENABLED": "false"}
-    servers = [ServerProcess(tmp_path / name, env=env) for name in ("one", "two")]
-    try:
-        for server in servers:  # one after the other: the first migrates the shared database
-            server.start()
-        yield servers
-    finally:
-        for server in servers:
-            server.stop()
 
 
 def _edit(editor: Editor, rng: random.Random, edits: int, failures: list[BaseException]) -> None:

@@ -5,9 +5,8 @@ from typing import Callable, Iterator
 
 import pytest
 
-from tests.support.api import Account, Api, unique_name
+from tests.support.api import Account, Api, staff_factory
 from tests.support.server import GENEROUS_LIMITS, ServerProcess
-from tests.support.services import cli_create_user, data_dir_env
 from tests.support.tokens import SERVER_SECRET
 
 
@@ -29,13 +28,4 @@ def own_api(own_server: ServerProcess) -> Api:
 @pytest.fixture(scope="package")
 def own_staff(own_server: ServerProcess, own_api: Api) -> Callable[[str], Account]:
     """Accounts of a role on `own_server`, made through the real CLI (cached per role)."""
-    cache: dict[str, Account] = {}
-
-    def get(role: str) -> Account:
-        if role not in cache:
-            name, password = unique_name(role), "staff-pass-123"
-            cli_create_user(data_dir_env(own_server.data_dir), name, password, role)
-            cache[role] = own_api.login(name, password)
-        return cache[role]
-
-    return get
+    return staff_factory(own_server, own_api)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import requests
 
@@ -71,3 +71,19 @@ class Api:
         assert resp.status_code == 200, resp.text
         body = resp.json()
         return Account(body["user"]["id"], username, password, body["user"]["role"], body["token"])
+
+
+def staff_factory(server: Any, api: Api) -> Callable[[str], Account]:
+    """Accounts of a role on `server`, made through the real CLI (cached per role)."""
+    from tests.support.services import cli_create_user, data_dir_env
+
+    cache: dict[str, Account] = {}
+
+    def get(role: str) -> Account:
+        if role not in cache:
+            name, password = unique_name(role), "staff-pass-123"
+            cli_create_user(data_dir_env(server.data_dir), name, password, role)
+            cache[role] = api.login(name, password)
+        return cache[role]
+
+    return get
