@@ -304,7 +304,8 @@ def main() -> None:
     cfg = SoakConfig(seconds=args.minutes * 60, editors=args.editors, documents=args.documents,
                      ingest_clients=args.ingest, sample_every=args.sample_every, editor_think=args.editor_think,
                      ingest_think=args.ingest_think, client_processes=args.processes)
-    print_report(run_soak(cfg, Path(tempfile.mkdtemp(prefix="soak-"))))
+    with tempfile.TemporaryDirectory(prefix="soak-") as workdir:
+        print_report(run_soak(cfg, Path(workdir)))
 
 
 if __name__ == "__main__":
