@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 from tests.support.server import GENEROUS_LIMITS, ServerProcess
 from tests.support.services import cli_create_user, data_dir_env
@@ -69,20 +70,24 @@ def _client(port: int, token: str, size: int, deadline: float, threads: int, out
     out.put(results)
 
 
-def ingest_run(server: ServerProcess, token: str, size: int, clients: int, seconds: float) -> dict:
-    """Drive the server with `clients` concurrent connections for `seconds`; return the figures."""
-    procs_n = min(4, clients)
+def run_processes(target: Callable[..., None], args: tuple, count: int) -> tuple[list, float]:
+    """Run `count` client processes of `target(*args, queue)`; their pooled results and the wall time."""
     queue: mp.Queue = mp.Queue()
-    deadline = time.time() + seconds
-    procs = [mp.Process(target=_client, args=(server.port, token, size, deadline, clients // procs_n, queue))
-             for _ in range(procs_n)]
+    procs = [mp.Process(target=target, args=(*args, queue)) for _ in range(count)]
     started = time.perf_counter()
     for p in procs:
         p.start()
     results = [r for _ in procs for r in queue.get()]
     for p in procs:
         p.join()
-    wall = time.perf_counter() - started
+    return results, time.perf_counter() - started
+
+
+def ingest_run(server: ServerProcess, token: str, size: int, clients: int, seconds: float) -> dict:
+    """Drive the server with `clients` concurrent connections for `seconds`; return the figures."""
+    procs_n = min(4, clients)
+    deadline = time.time() + seconds
+    results, wall = run_processes(_client, (server.port, token, size, deadline, clients // procs_n), procs_n)
     lat = sorted(r[0] * 1000 for r in results)
     events = sum(r[1] for r in results)
     return {"batch": size, "requests": len(results), "events": events, "events_s": events / wall,

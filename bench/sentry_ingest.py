@@ -21,7 +21,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-from bench.ingest import _pct, staff_token
+from bench.ingest import _pct, run_processes, staff_token
 from tests.support.server import GENEROUS_LIMITS, ROOT, ServerProcess
 from tests.support.services import data_dir_env
 
@@ -106,17 +106,8 @@ def drive(server: ServerProcess, target: tuple[str, dict[str, str]], clients: in
           seconds: float) -> tuple[str, int]:
     """Post from `clients` connections for `seconds`; one line of figures and the number accepted."""
     procs_n = min(2, clients)
-    queue: mp.Queue = mp.Queue()
     deadline = time.time() + seconds
-    procs = [mp.Process(target=_client, args=(server.port, target, deadline, clients // procs_n, queue))
-             for _ in range(procs_n)]
-    started = time.perf_counter()
-    for p in procs:
-        p.start()
-    results = [r for _ in procs for r in queue.get()]
-    for p in procs:
-        p.join()
-    wall = time.perf_counter() - started
+    results, wall = run_processes(_client, (server.port, target, deadline, clients // procs_n), procs_n)
     ok = sum(1 for _, status in results if status == 200)
     refused = Counter(status for _, status in results if status != 200)
     latencies = sorted(r[0] * 1000 for r in results)
