@@ -10,6 +10,7 @@ All user input is bound as parameters.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Sequence
@@ -19,6 +20,7 @@ from app.storage.clickhouse import ClickHouseStore
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 SHORT_WINDOW_MS = 3 * DAY_MS  # up to this, distinct users are counted exactly from raw events
+PRESENT_SLACK_MS = 5_000  # a window ending this close to now counts as reaching the present
 
 
 @dataclass(frozen=True)
@@ -122,13 +124,22 @@ class EventQueries:
                  "last_ms": int(r[4]), "source": r[5]} for r in self._ch.query(sql, params)]
 
     def users_per_group(self, scope: Scope, window: Window, group_ids: Sequence[str]) -> dict[str, int]:
-        """Distinct users per group: exact from raw events for short windows, whole days for long ones."""
+        """Distinct users per group in the window.
+
+        A window that reaches the present counts the (group, user) pairs last seen since its
+        start: exact, and a narrow read at any volume. Older windows count raw events when
+        short and merge whole days' `uniq` states when long.
+        """
         if scope.user_id is not None:
             return {gid: 1 for gid in group_ids}
         if not group_ids:
             return {}
         params: dict[str, Any] = {"gids": list(group_ids), "since": window.since_ms, "until": window.until_ms}
-        if window.until_ms - window.since_ms <= SHORT_WINDOW_MS:
+        if window.until_ms >= time.time() * 1000 - PRESENT_SLACK_MS:
+            sql = ("SELECT group_id, uniqExact(user_id) FROM error_group_users "
+                   f"WHERE group_id IN {{gids:Array(String)}} AND last_seen >= {_ts('since')} "
+                   f"AND first_seen <= {_ts('until')} GROUP BY group_id")
+        elif window.until_ms - window.since_ms <= SHORT_WINDOW_MS:
             sql = ("SELECT group_id, uniq(user_id) FROM error_events WHERE group_id IN {gids:Array(String)} "
                    f"AND ts >= {_ts('since')} AND ts <= {_ts('until')} GROUP BY group_id")
         else:

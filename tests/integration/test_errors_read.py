@@ -65,6 +65,27 @@ def test_time_window_filters(api: Api, tag: str) -> None:
     assert api.get("/api/v1/errors", user, params={"since": "last tuesday"}).status_code == 400
 
 
+def test_users_are_counted_inside_the_window_only(api: Api, staff: Callable, tag: str) -> None:
+    """Users whose events all fall before `since` are not counted; past windows count their own users."""
+    message = f"Users {tag} window"
+    now = int(time.time())
+    early, late, both = api.register("early"), api.register("late"), api.register("both")
+    item = {"source": "UI", "severity": "Error", "message": message}
+    _send(api, early, {**item, "timestamp": now - 10 * 86400})
+    _send(api, both, {**item, "timestamp": now - 10 * 86400}, item)
+    _send(api, late, item)
+    support = staff("support")
+
+    def users(**params: object) -> int:
+        [group] = _groups(api, support, q=tag, **params)
+        return group["users"]
+
+    assert users() == 3
+    assert users(since=now - 86400) == 2
+    assert users(since=now - 12 * 86400, until=now - 9 * 86400) == 2
+    assert users(since=now - 40 * 86400, until=now - 3 * 86400) == 2
+
+
 def test_cursor_pagination_walks_every_group_once(api: Api, tag: str) -> None:
     user = api.register()
     base = int(time.time()) - 600
