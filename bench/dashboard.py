@@ -72,9 +72,6 @@ def other_rows(table: str, rng: random.Random, n: int, now: float) -> list[tuple
              "invalid_operation" if i % 53 == 0 else "", rng.lognormvariate(0.2, 0.6)) for i, ts in enumerate(stamps)]
 
 
-MERGED = ("error_events", "error_group_hourly", "error_group_daily", "error_totals_hourly", "error_group_minute",
-          "request_metrics", "request_metrics_hourly", "rate_limit_hits", "rate_limit_hits_hourly",
-          "operation_metrics", "operation_metrics_hourly")
 COLUMNS = {
     "error_events": ("event_id", "group_id", "ts", "user_id", "source", "severity", "message", "occurrences"),
     "request_metrics": ("ts", "route", "method", "status", "duration_ms"),
@@ -96,6 +93,7 @@ def fill(services: Any, table: str, total: int, batch: int, make: Callable[[int]
 
 def seed(services: Any, events: int, others: int, batch: int) -> None:
     """Fill every table the dashboard reads, and the SQL state of the groups."""
+    from bench.seed import merge_all
     rng, now = random.Random(42), time.time()
     cum = list(itertools.accumulate(1 / (g + 1) ** 1.1 for g in range(GROUPS)))
     now_ms = int(now * 1000)
@@ -108,10 +106,7 @@ def seed(services: Any, events: int, others: int, batch: int) -> None:
     fill(services, "error_events", events, batch, lambda n: error_rows(rng, n, now, cum))
     for table in ("request_metrics", "rate_limit_hits", "operation_metrics"):
         fill(services, table, others, batch, lambda n, t=table: other_rows(t, rng, n, now))
-    started = time.monotonic()
-    for table in MERGED:  # the steady state a live server reaches by merging in the background
-        services.analytics.command(f"OPTIMIZE TABLE {table} FINAL")
-    print(f"  merged parts in {time.monotonic() - started:.0f} s", flush=True)
+    merge_all(services.analytics)
 
 
 def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
