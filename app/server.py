@@ -1,6 +1,7 @@
 """Serve the app with gunicorn's gevent worker: one process holds thousands of WebSockets."""
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from typing import Any
@@ -32,13 +33,30 @@ def _begin_shutdown(wsgi_app: Any) -> None:
         services.begin_shutdown()
 
 
+GC_THRESHOLDS = (20_000, 20, 20)  # collections of young objects every 20k allocations, not 700
+
+
 def _post_worker_init(worker: Any) -> None:
-    """Open the analytics store (applying its migrations) before the first request."""
+    """Open the analytics store (applying its migrations) before the first request, then settle GC."""
     services = _services(worker.wsgi)
     if services is not None:
         services.analytics.ping()
         for starter in services.extra.get("starters", []):
             starter()
+    _settle_gc()
+
+
+def _settle_gc() -> None:
+    """Keep the cyclic GC off the hot paths.
+
+    The loaded app (Flask, Dash, plotly, pandas, SQLAlchemy) is hundreds of thousands of
+    long-lived objects: frozen, full collections no longer walk them. Each WebSocket frame and
+    request allocates dozens of short-lived objects; with CPython's default threshold (700) a
+    young collection ran every few frames.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _worker_exit(_server: Any, worker: Any) -> None:

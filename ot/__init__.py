@@ -6,7 +6,7 @@
 
 from ot.authority import apply_revisions, base_text, check_revision, rebase, submit
 from ot.errors import InvalidOperation, OTError, StaleRevision
-from ot.operations import Delete, Insert, Op, apply, apply_all, invert
+from ot.operations import Delete, Insert, Op, apply, apply_all, check_fits, invert
 from ot.transform import transform, transform_pair, wins_tie
 from ot.wire import components_from_wire, op_from_wire, op_to_wire, revision_to_wire
 
@@ -21,6 +21,7 @@ __all__ = [
     "apply_all",
     "apply_revisions",
     "base_text",
+    "check_fits",
     "check_revision",
     "components_from_wire",
     "invert",

@@ -48,7 +48,7 @@ def rebase(incoming: Sequence[Op], history_after: Sequence[Revision]) -> list[Op
         if not ops:
             break
         if revision:
-            ops, _ = transform_pair(ops, revision, wins_tie(ops[0], revision[0]))
+            ops, _ = transform_pair(ops, revision, wins_tie(ops[0], revision[0]), need_against=False)
     return ops
 
 

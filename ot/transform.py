@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from ot.operations import Delete, Insert, Op
+from ot.operations import Delete, Insert, Op, derived
 
 OpT = TypeVar("OpT", Insert, Delete)
 
@@ -40,7 +40,7 @@ def transform(op: Op, against: Op, op_wins_ties: bool) -> list[Op]:
 
 
 def transform_pair(
-    ops: Sequence[Op], against: Sequence[Op], ops_win_ties: bool
+    ops: Sequence[Op], against: Sequence[Op], ops_win_ties: bool, *, need_against: bool = True
 ) -> tuple[list[Op], list[Op]]:
     """Transform two sequences made on the same text against each other.
 
@@ -48,22 +48,31 @@ def transform_pair(
     ``apply_all(apply_all(S, B), A') == apply_all(apply_all(S, A), B')``.
     ``ops_win_ties`` holds for every pair, so each side should come from one client
     (a client's pending ops, one history revision); mixed sides go one revision at a time.
+    With ``need_against=False`` only ``A'`` is computed (B' comes back as ``[]``): a rebase
+    throws B' away, and computing it was half the work.
     """
     done: list[Op] = []
     remaining = list(against)
-    for op in ops:
-        pieces, remaining = _transform_one(op, remaining, ops_win_ties)
+    last = len(ops) - 1
+    for i, op in enumerate(ops):
+        pieces, remaining = _transform_one(op, remaining, ops_win_ties, need_against or i < last)
         done.extend(pieces)
     return done, remaining
 
 
-def _transform_one(op: Op, against: Sequence[Op], op_wins_ties: bool) -> tuple[list[Op], list[Op]]:
-    """One op against a sequence: the grid walk of ot.js, with ops that may split."""
+def _transform_one(op: Op, against: Sequence[Op], op_wins_ties: bool,
+                   need_passed: bool = True) -> tuple[list[Op], list[Op]]:
+    """One op against a sequence: the grid walk of ot.js, with ops that may split.
+
+    Returns the op's pieces after ``against`` and ``against`` after the op (``[]`` unless
+    ``need_passed``).
+    """
     pieces: list[Op] = [op]
     passed: list[Op] = []
     for other in against:
         if len(pieces) == 1:
-            passed.extend(transform(other, pieces[0], not op_wins_ties))
+            if need_passed:
+                passed.extend(transform(other, pieces[0], not op_wins_ties))
             pieces = transform(pieces[0], other, op_wins_ties)
         else:
             # Only a Delete splits and ``other`` never splits against Deletes, so this
@@ -121,4 +130,4 @@ def _moved(op: OpT, position: int, content: str | None = None) -> OpT:
     """A copy at another place (or with less text), keeping client id and metadata."""
     if content is None:
         content = op.content
-    return type(op)(position, content, op.client_id, op.op_id, op.timestamp)
+    return derived(type(op), position, content, op.client_id, op.op_id, op.timestamp)  # type: ignore[return-value]

@@ -89,8 +89,13 @@ class LiveDocument:
         return self.revision - len(self.recent)
 
     def revisions_after(self, revision: int) -> list[Revision]:
-        """The in-memory revisions after `revision` (which must be >= window_start)."""
-        return list(islice(self.recent, revision - self.window_start, None))
+        """The in-memory revisions after `revision` (which must be >= window_start).
+
+        Walked from the newest end: a client is usually a few revisions behind a window of thousands.
+        """
+        newer = list(islice(reversed(self.recent), max(0, self.revision - revision)))
+        newer.reverse()
+        return newer
 
     def extend(self, revisions: list[Revision], content: str, texts: dict[int, str]) -> None:
         """Advance the head over consecutive revisions; `content` is the text after the last one.

@@ -12,7 +12,7 @@ from typing import Any, Callable, Literal
 
 from app.documents.live import LiveDocument, Peer, Revision
 from app.documents.store import StoredOperation
-from ot import InvalidOperation, Op, OTError, apply_all, base_text, check_revision, rebase, revision_to_wire
+from ot import InvalidOperation, Op, OTError, apply_all, base_text, check_fits, check_revision, rebase, revision_to_wire
 
 MAX_DOCUMENT_CHARS = 1_000_000
 
@@ -107,7 +107,7 @@ def _rebased(doc: LiveDocument, plan: Plan, sub: Submission, now_ms: int,
     base_content = plan.texts.get(base, doc.texts.get(base))
     if base_content is None:
         base_content = base_text(plan.content, history)
-    apply_all(base_content, [sub.op])
+    check_fits(base_content, sub.op)
     components = rebase([sub.op], history)
     content = apply_all(plan.content, components)
     if len(content) > MAX_DOCUMENT_CHARS:

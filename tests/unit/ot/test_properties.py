@@ -10,8 +10,10 @@ from ot import (
     Op,
     apply,
     apply_all,
+    InvalidOperation,
     apply_revisions,
     base_text,
+    check_fits,
     invert,
     rebase,
     submit,
@@ -42,6 +44,27 @@ def test_tp1_sequences(data: st.DataObject, text: str, a_wins: bool) -> None:
     b = data.draw(ops_on(text, 2))
     a_after_b, b_after_a = transform_pair(a, b, a_wins)
     assert apply_all(apply_all(text, b), a_after_b) == apply_all(apply_all(text, a), b_after_a)
+    assert transform_pair(a, b, a_wins, need_against=False)[0] == a_after_b
+    for op in a_after_b + b_after_a:  # built unchecked, so they must pass the checked constructor
+        assert type(op)(op.position, op.content, op.client_id, op.op_id, op.timestamp) == op
+
+
+@SETTINGS
+@given(data=st.data(), text=documents, other=documents)
+def test_check_fits_agrees_with_apply(data: st.DataObject, text: str, other: str) -> None:
+    op = data.draw(op_on(other, 1))  # made on another text: it may or may not fit this one
+    try:
+        apply(text, op)
+    except InvalidOperation:
+        fits = False
+    else:
+        fits = True
+    try:
+        check_fits(text, op)
+    except InvalidOperation:
+        assert not fits
+    else:
+        assert fits
 
 
 @SETTINGS
