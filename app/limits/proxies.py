@@ -5,6 +5,10 @@ one proxy in front appended), or a list of proxy addresses / networks
 (`10.0.0.5,192.168.0.0/16`): only when the peer is one of them is X-Forwarded-For read, from
 the right, skipping trusted hops, and the first untrusted address is the client. Anyone else's
 X-Forwarded-For changes nothing. Empty: the TCP peer is the client.
+
+The scheme follows the same trust: X-Forwarded-Proto from a trusted proxy (the value the
+nearest one set) makes the request HTTPS, so the dashboard cookie is `Secure` and HSTS is
+sent behind a TLS-terminating proxy; from anyone else it is ignored.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ def trusted_proxy_middleware(wsgi_app: WsgiApp, trusted: tuple[str, ...]) -> Wsg
         return wsgi_app
     if len(trusted) == 1 and trusted[0].isdigit():
         hops = int(trusted[0])
-        return ProxyFix(wsgi_app, x_for=hops, x_proto=0, x_host=0, x_port=0, x_prefix=0) if hops else wsgi_app
+        return ProxyFix(wsgi_app, x_for=hops, x_proto=1, x_host=0, x_port=0, x_prefix=0) if hops else wsgi_app
     return TrustedProxies(wsgi_app, _networks(trusted))
 
 
@@ -71,8 +75,18 @@ class TrustedProxies:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         peer = environ.get("REMOTE_ADDR", "")
         if self.trusts(_address(peer)):
+            original = {"REMOTE_ADDR": peer, "wsgi.url_scheme": environ.get("wsgi.url_scheme", "http")}
             client = self.client(peer, environ.get("HTTP_X_FORWARDED_FOR", ""))
-            if client != peer:
-                environ["werkzeug.proxy_fix.orig"] = {"REMOTE_ADDR": peer}
+            scheme = _nearest_scheme(environ.get("HTTP_X_FORWARDED_PROTO", ""))
+            if client != peer or (scheme and scheme != original["wsgi.url_scheme"]):
+                environ["werkzeug.proxy_fix.orig"] = original
                 environ["REMOTE_ADDR"] = client
+                if scheme:
+                    environ["wsgi.url_scheme"] = scheme
         return self.app(environ, start_response)
+
+
+def _nearest_scheme(forwarded_proto: str) -> str | None:
+    """The scheme the nearest proxy reports (the rightmost value), when it is http or https."""
+    values = [part.strip().lower() for part in forwarded_proto.split(",") if part.strip()]
+    return values[-1] if values and values[-1] in ("http", "https") else None

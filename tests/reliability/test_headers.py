@@ -138,3 +138,21 @@ def test_over_https_the_cookie_is_secure_and_hsts_is_sent(make_app: Callable[...
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
     assert "Strict-Transport-Security" not in client.get("/healthz").headers  # not over plain HTTP
+
+
+def test_behind_a_trusted_tls_proxy_the_cookie_is_secure_and_hsts_is_sent(make_app: Callable[..., Flask]) -> None:
+    app = make_app(trusted_proxies=("10.0.0.0/8",))
+    client = app.test_client()
+    user = app.extensions["services"].auth.create_user("proxystaff", "staff-pass-123", "support")
+    proxied = {"REMOTE_ADDR": "10.0.0.5"}
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
+    form = client.get("/dashboard/login", headers=headers, environ_base=proxied).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    answer = client.post("/dashboard/login", headers={**headers, "Origin": "https://localhost"},
+                         environ_base=proxied,
+                         data={"csrf_token": token, "username": user.username, "password": "staff-pass-123"})
+    assert answer.status_code == 303
+    assert "Secure" in answer.headers["Set-Cookie"]
+    assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
+    spoofed = client.get("/healthz", headers=headers, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert "Strict-Transport-Security" not in spoofed.headers  # only a trusted proxy can say HTTPS

@@ -39,6 +39,29 @@ def test_the_client_address(trusted: tuple[str, ...], peer: str, forwarded: str 
     assert client_seen(trusted, peer, forwarded) == client
 
 
+def scheme_seen(trusted: tuple[str, ...], peer: str, proto: str | None) -> str:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        return Response(environ["wsgi.url_scheme"])(environ, start_response)
+
+    headers = {"X-Forwarded-Proto": proto} if proto is not None else {}
+    return Client(trusted_proxy_middleware(app, trusted)).get(
+        "/", headers=headers, environ_base={"REMOTE_ADDR": peer}).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("trusted,peer,proto,scheme", [
+    ((), "10.0.0.1", "https", "http"),                      # nothing trusted: the header is ignored
+    (("10.0.0.1",), "10.0.0.1", "https", "https"),          # TLS ended at the trusted proxy
+    (("10.0.0.1",), "203.0.113.7", "https", "http"),        # anyone else cannot claim HTTPS
+    (("10.0.0.0/8",), "10.0.0.2", "http, https", "https"),  # the nearest proxy's value counts
+    (("10.0.0.0/8",), "10.0.0.2", "gopher", "http"),        # nonsense is ignored
+    (("10.0.0.0/8",), "10.0.0.2", None, "http"),
+    (("1",), "10.0.0.1", "https", "https"),                 # hop count: ProxyFix
+])
+def test_the_scheme_comes_from_trusted_proxies_only(trusted: tuple[str, ...], peer: str, proto: str | None,
+                                                    scheme: str) -> None:
+    assert scheme_seen(trusted, peer, proto) == scheme
+
+
 def test_the_original_peer_is_kept_like_proxyfix_does() -> None:
     seen: dict[str, Any] = {}
 
@@ -49,7 +72,7 @@ def test_the_original_peer_is_kept_like_proxyfix_does() -> None:
     Client(trusted_proxy_middleware(app, ("10.0.0.1",))).get(
         "/", headers={"X-Forwarded-For": "1.2.3.4"}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert seen["REMOTE_ADDR"] == "1.2.3.4"
-    assert seen["werkzeug.proxy_fix.orig"] == {"REMOTE_ADDR": "10.0.0.1"}
+    assert seen["werkzeug.proxy_fix.orig"]["REMOTE_ADDR"] == "10.0.0.1"
 
 
 def test_a_malformed_list_is_a_start_up_error() -> None:
