@@ -10,13 +10,19 @@ import gevent
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.ggevent import GeventWorker
 
+from app import server_errors
 from app.config import Settings, settings_from_env
 
 log = logging.getLogger(__name__)
 
 
 class PlatformWorker(GeventWorker):
-    """A gevent worker that drains live connections (1001) as soon as SIGTERM arrives."""
+    """A gevent worker that drains live connections (1001) as soon as SIGTERM arrives,
+    and answers requests it cannot parse in the contract's JSON."""
+
+    def init_process(self) -> None:
+        server_errors.install()
+        super().init_process()
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         super().handle_exit(sig, frame)

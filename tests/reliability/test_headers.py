@@ -156,3 +156,30 @@ def test_behind_a_trusted_tls_proxy_the_cookie_is_secure_and_hsts_is_sent(make_a
     assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
     spoofed = client.get("/healthz", headers=headers, environ_base={"REMOTE_ADDR": "203.0.113.9"})
     assert "Strict-Transport-Security" not in spoofed.headers  # only a trusted proxy can say HTTPS
+
+
+@pytest.mark.parametrize("request_bytes,status,code", [
+    (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(200)) + b"\r\n",
+     431, "headers_too_large"),
+    (b"NOT HTTP AT ALL\r\n\r\n", 400, "bad_request"),
+])
+def test_requests_the_server_cannot_parse_get_a_json_error(own_server: ServerProcess, request_bytes: bytes,
+                                                           status: int, code: str) -> None:
+    """gunicorn answers these before the app runs; they must still be JSON with the API's headers."""
+    import json
+    import socket
+
+    with socket.create_connection(("127.0.0.1", own_server.port), timeout=10) as conn:
+        conn.sendall(request_bytes)
+        raw = b""
+        while chunk := conn.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    assert lines[0].split()[1] == str(status)
+    assert headers["content-type"] == "application/json"
+    assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+    assert headers["content-security-policy"] == API_POLICY
+    assert json.loads(body)["error"]["code"] == code
