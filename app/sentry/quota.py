@@ -34,10 +34,10 @@ class SentryRateLimited(ApiError):
                                   "X-Sentry-Rate-Limits": f"{seconds}:{EVENT_CATEGORIES}:key"})
 
 
-def make_storage(redis_url: str, prefix: str) -> Storage:
+def make_storage(redis_url: str, prefix: str, name: str = "sentry-quota") -> Storage:
     """Redis counters shared by every worker when configured, else this process's memory."""
     if redis_url:
-        return RedisStorage(redis_url, key_prefix=f"{prefix}:sentry-quota")
+        return RedisStorage(redis_url, key_prefix=f"{prefix}:{name}")
     return MemoryStorage()
 
 

@@ -2,7 +2,8 @@
 
 Events go through the plugin batch API's group-commit sink into the same `error_events` table,
 so a 200 here means stored, never merely queued. Item types other than `event` (sessions,
-client reports, attachments, transactions, ...) are accepted and skipped.
+client reports, attachments, transactions, ...) are accepted and skipped. An event id the
+project stored recently is answered again but not stored twice (`app/sentry/dedupe.py`).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from app.errors import PayloadTooLarge
 from app.sentry.auth import key_from_dsn
+from app.sentry.dedupe import RecentEventIds
 from app.sentry.envelope import Item, decode_body, parse_envelope, parse_json_object
 from app.sentry.normalise import Origin, to_row
 from app.sentry.options import SentryOptions
@@ -33,12 +35,13 @@ class SentryIngestService:
     """Turns envelopes and store requests of any Sentry SDK into stored events."""
 
     def __init__(self, projects: ProjectRegistry, sink: EventSink, quota: KeyQuota,
-                 options: SentryOptions, retention_days: int) -> None:
+                 options: SentryOptions, retention_days: int, recent: RecentEventIds) -> None:
         self.projects = projects
         self.options = options
         self._sink = sink
         self._quota = quota
         self._retention_days = retention_days
+        self._recent = recent
 
     def envelope(self, project_id: int, upload: Upload) -> dict[str, Any]:
         """`POST /api/<project>/envelope/`: store the event items, skip the rest; `{"id"}` like Sentry."""
@@ -78,9 +81,12 @@ class SentryIngestService:
     def _store(self, key: KeyInfo, events: list[dict[str, Any]], fallback_id: str | None) -> list[str]:
         if not events:
             return []
-        self._quota.spend(key.public_key, len(events))
         origin = Origin(key.project_id, key.project_name, datetime.now(timezone.utc), self._retention_days)
         fallback = fallback_id if len(events) == 1 else None
-        stored = [to_row(event, origin, fallback) for event in events]
-        self._sink.store([row for _, row in stored])
-        return [event_id for event_id, _ in stored]
+        rows = [to_row(event, origin, fallback) for event in events]
+        fresh = [(event_id, row) for event_id, row in rows if not self._recent.seen(key.project_id, event_id)]
+        if fresh:  # a resend spends no quota and stores nothing
+            self._quota.spend(key.public_key, len(fresh))
+            self._sink.store([row for _, row in fresh])
+            self._recent.remember(key.project_id, [event_id for event_id, _ in fresh])
+        return [event_id for event_id, _ in rows]

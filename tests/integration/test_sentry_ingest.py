@@ -211,6 +211,35 @@ def test_rate_limit_answers_429_as_sdks_understand(app: Flask, client: FlaskClie
     assert stored(app, "quota over") == []
 
 
+def test_a_resent_event_is_answered_but_stored_once(app: Flask, client: FlaskClient, project: Project) -> None:
+    event = exception_event("KeyError", "resend marker")
+    body = envelope(event_item(event), header={"event_id": event["event_id"]})
+    for _ in range(3):  # an SDK retrying after timeouts
+        resp = client.post(f"/api/{project.id}/envelope/", data=body, headers=auth(project.key))
+        assert resp.status_code == 200 and resp.get_json() == {"id": event["event_id"]}
+    resent_store = client.post(f"/api/{project.id}/store/", json=event, headers=auth(project.key))
+    assert resent_store.get_json() == {"id": event["event_id"]}
+    assert len(stored(app, "resend marker")) == 1
+    for n in range(7):  # the resends spent none of the 8 a minute
+        ok = client.post(f"/api/{project.id}/store/", json={"message": f"after resend {n}"}, headers=auth(project.key))
+        assert ok.status_code == 200
+    other = create_project(app, f"other-{uuid.uuid4().hex[:6]}")
+    client.post(f"/api/{other.id}/envelope/", data=body, headers=auth(other.key))
+    assert len(stored(app, "resend marker")) == 2  # the same id in another project is another event
+
+
+def test_an_event_refused_by_the_quota_is_stored_when_resent(app: Flask, client: FlaskClient,
+                                                            project: Project) -> None:
+    for n in range(8):
+        client.post(f"/api/{project.id}/store/", json={"message": f"fill {n}"}, headers=auth(project.key))
+    event = exception_event("OSError", "refused marker")
+    refused = client.post(f"/api/{project.id}/store/", json=event, headers=auth(project.key))
+    assert refused.status_code == 429 and stored(app, "refused marker") == []
+    app.extensions["services"].extra["sentry"]._quota._limit = 0  # the window passed: unlimited now
+    again = client.post(f"/api/{project.id}/store/", json=event, headers=auth(project.key))
+    assert again.status_code == 200 and len(stored(app, "refused marker")) == 1
+
+
 def test_browsers_may_post_cross_origin(client: FlaskClient, project: Project) -> None:
     preflight = client.options(f"/api/{project.id}/envelope/", headers={"Origin": "https://shop.example.com",
                                                                         "Access-Control-Request-Method": "POST"})

@@ -1,6 +1,7 @@
 """The per-key event quota in both storages: the process's memory and the shared Redis."""
 import pytest
 
+from app.sentry.dedupe import RecentEventIds
 from app.sentry.quota import KeyQuota, SentryRateLimited, make_storage
 from tests.support.services import REDIS_URL
 
@@ -42,3 +43,19 @@ def test_redis_quota_is_shared_between_instances(redis_space: str) -> None:
 def test_an_unreachable_redis_lets_events_through() -> None:
     quota = KeyQuota(make_storage("redis://127.0.0.1:1/0", "down"), events_per_minute=1)
     quota.spend("key", 5)  # fails open: losing error reports is worse than over-admitting them
+
+
+@pytest.mark.redis
+def test_redis_event_ids_are_shared_between_instances(redis_space: str) -> None:
+    first = RecentEventIds(make_storage(REDIS_URL, redis_space, "sentry-seen"))
+    second = RecentEventIds(make_storage(REDIS_URL, redis_space, "sentry-seen"))  # another instance
+    first.remember(7, ["a" * 32])
+    assert second.seen(7, "a" * 32)
+    assert not second.seen(8, "a" * 32)  # ids are per project
+    assert not second.seen(7, "b" * 32)
+
+
+def test_unreachable_storage_stores_again_rather_than_drop() -> None:
+    recent = RecentEventIds(make_storage("redis://127.0.0.1:1/0", "down", "sentry-seen"))
+    recent.remember(1, ["c" * 32])  # logged, not raised
+    assert not recent.seen(1, "c" * 32)
