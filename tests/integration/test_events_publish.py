@@ -3,9 +3,9 @@ from typing import Callable
 
 import pytest
 
-from tests.integration.test_events_support import (connect, counter, hub_metrics, publish, published,
+from tests.support.events import (connect, counter, hub_metrics, publish, published,
                                                    settled)
-from tests.integration.test_hub_support import shared_channel
+from tests.support.hub import shared_channel
 from tests.support.api import Account, Api
 from tests.support.server import ServerProcess
 

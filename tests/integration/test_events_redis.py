@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.integration.test_events_support import connect, published, settled
-from tests.integration.test_hub_support import shared_channel
+from tests.support.events import connect, published, settled
+from tests.support.hub import shared_channel
 from tests.support.api import Api, unique_name
 from tests.support.server import ServerProcess
 from tests.support.services import cli_create_user, data_dir_env

@@ -3,7 +3,7 @@ from typing import Callable
 
 import pytest
 
-from tests.integration.test_hub_support import WsClient, refusal
+from tests.support.hub import WsClient, refusal
 from tests.support.api import Account, Api
 from tests.support.server import ServerProcess
 from tests.support.tokens import bad_tokens

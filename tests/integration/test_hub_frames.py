@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.integration.test_hub_support import WsClient
+from tests.support.hub import WsClient
 from tests.support.api import Api
 from tests.support.server import ServerProcess
 

@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 import jwt
 import pytest
 
-from tests.integration.test_hub_support import (WsClient, eventually, read_close_code, refusal, shared_channel,
+from tests.support.hub import (WsClient, eventually, read_close_code, refusal, shared_channel,
                                                 silent_socket)
 from tests.support.api import Account, Api
 from tests.support.server import GENEROUS_LIMITS, ServerProcess

@@ -1,5 +1,5 @@
 """Presence reaches the users sharing a channel, and nobody else, across several connections."""
-from tests.integration.test_hub_support import WsClient, shared_channel
+from tests.support.hub import WsClient, shared_channel
 from tests.support.api import Api
 from tests.support.server import ServerProcess
 

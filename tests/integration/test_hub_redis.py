@@ -7,7 +7,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.integration.test_hub_support import WsClient, shared_channel
+from tests.support.hub import WsClient, shared_channel
 from tests.support.api import Api
 from tests.support.server import GENEROUS_LIMITS, ServerProcess
 from tests.support.services import REDIS_URL

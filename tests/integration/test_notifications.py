@@ -3,8 +3,8 @@ import subprocess
 import sys
 from typing import Callable
 
-from tests.integration.test_events_support import connect, published, settled
-from tests.integration.test_hub_support import shared_channel
+from tests.support.events import connect, published, settled
+from tests.support.hub import shared_channel
 from tests.support.api import Account, Api
 from tests.support.server import ROOT, ServerProcess
 from tests.support.services import data_dir_env

@@ -1,8 +1,8 @@
 """Playback relay over real WebSockets: channel peers see who plays what, nobody else does."""
 from typing import Callable
 
-from tests.integration.test_events_support import connect, counter, hub_metrics, settled
-from tests.integration.test_hub_support import shared_channel
+from tests.support.events import connect, counter, hub_metrics, settled
+from tests.support.hub import shared_channel
 from tests.support.api import Account, Api
 from tests.support.server import ServerProcess
 

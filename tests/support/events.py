@@ -5,7 +5,7 @@ from typing import Any
 
 import requests
 
-from tests.integration.test_hub_support import WsClient
+from tests.support.hub import WsClient
 from tests.support.api import Account, Api
 
 
