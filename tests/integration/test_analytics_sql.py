@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
 from tests.integration.test_analytics_query import Seeded, build_app, seed, staff_headers
+from tests.support.api import Account, Api
+from tests.support.server import ServerProcess
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +179,17 @@ def test_every_query_is_audited_who_when_text_rows_time_outcome(seeded: Seeded) 
     assert len(only_sql["entries"]) == 3
     resp = seeded.client.get("/api/v1/analytics/audit?cursor=abc", headers=admin)
     assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "invalid_cursor"
+
+
+def test_a_failing_query_on_the_real_server_is_a_400_and_no_traceback_in_the_log(
+        server: ServerProcess, api: Api, staff: Callable[[str], Account]) -> None:
+    """chDB runs in gevent's thread pool; its errors are the caller's to handle, not log noise."""
+    admin = staff("admin")
+    logged_before = server.log_path.stat().st_size
+    resp = api.post("/api/v1/analytics/sql", admin, json={"sql": "SELECT no_such_column FROM error_events"})
+    assert resp.status_code == 400, resp.text
+    assert api.post("/api/v1/analytics/sql", admin, json={"sql": "SELECT 1 AS one"}).status_code == 200
+    with open(server.log_path, "rb") as log:
+        log.seek(logged_before)
+        written = log.read().decode(errors="replace")
+    assert "Traceback" not in written, written
