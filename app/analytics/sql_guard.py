@@ -21,7 +21,7 @@ from app.storage.clickhouse import ClickHouseStore
 ANALYTICS_TABLES = frozenset({
     "error_events", "error_group_hourly", "error_user_group_hourly", "rate_limit_hits",
     "operation_metrics", "request_metrics", "error_group_daily",
-    "error_totals_hourly"})
+    "error_totals_hourly", "error_group_users"})
 _SELECT_NODES = frozenset({
     "SelectWithUnionQuery", "SelectIntersectExceptQuery", "SelectQuery", "ExpressionList", "Identifier",
     "TableIdentifier", "Function", "Literal", "Asterisk", "QualifiedAsterisk", "ColumnsRegexpMatcher",
