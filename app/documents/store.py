@@ -24,8 +24,7 @@ _MOVE_HEAD = (update(_DOCS)
 _LOCK_HEAD = update(_DOCS).where(_DOCS.c.id == bindparam("doc_id")).values(updated_at_ms=_DOCS.c.updated_at_ms)
 _READ_HEAD = select(_DOCS.c.channel_id, _DOCS.c.content, _DOCS.c.revision, _DOCS.c.base_revision
                     ).where(_DOCS.c.id == bindparam("doc_id"))
-_APPEND = insert(_OPS)
-_APPEND_ROW = insert(_OPS).values({name: bindparam(name) for name in (
+_APPEND = insert(_OPS).values({name: bindparam(name) for name in (
     "document_id", "revision", "op_id", "client_id", "user_id", "operation", "server_timestamp_ms")})
 _OP_COLUMNS = (_OPS.c.revision, _OPS.c.op_id, _OPS.c.client_id, _OPS.c.user_id, _OPS.c.operation,
                _OPS.c.server_timestamp_ms)
@@ -187,7 +186,7 @@ class _DriverCommit:
         self._integrity_error: type[Exception] = dbapi.IntegrityError
         self._driver_error: type[Exception] = dbapi.Error
         self._move_head = _DriverStatement(_MOVE_HEAD, engine)
-        self._append = _DriverStatement(_APPEND_ROW, engine)
+        self._append = _DriverStatement(_APPEND, engine)
 
     def __call__(self, document_id: str, expected_revision: int, content: str,
                  operations: Sequence[StoredOperation], now_ms: int) -> None:
