@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ot.errors import InvalidOperation, StaleRevision
 from ot.operations import Op, apply, apply_all, check_int, invert
-from ot.transform import transform_pair, wins_tie
+from ot.transform import transform, transform_pair, wins_tie
 
 Revision = Sequence[Op]
 
@@ -47,7 +47,9 @@ def rebase(incoming: Sequence[Op], history_after: Sequence[Revision]) -> list[Op
     for revision in history_after:
         if not ops:
             break
-        if revision:
+        if len(ops) == 1 and len(revision) == 1:  # the common case, without the list walk
+            ops = transform(ops[0], revision[0], wins_tie(ops[0], revision[0]))
+        elif revision:
             ops, _ = transform_pair(ops, revision, wins_tie(ops[0], revision[0]), need_against=False)
     return ops
 

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable
 
 from app.documents.live import LiveDocument, Peer, Revision
 from app.documents.store import StoredOperation
-from app.realtime.frames import encode_frame, wire_frame
+from app.realtime.frames import encode_frame_bytes, wire_frame
 
 Count = Callable[[str, str, int], None]  # (counter, frame type, n)
 REPLAY_CHUNK = 256  # frames per queued write when replaying history
@@ -53,7 +53,7 @@ class _Frame:
     def wire(self) -> bytes:
         """The WebSocket frame's bytes (the same for every connection)."""
         if self._wire is None:
-            self._wire = wire_frame(encode_frame(self.frame_type, self.payload))
+            self._wire = wire_frame(encode_frame_bytes(self.frame_type, self.payload))
         return self._wire
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _DOCUMENT_ID = re.compile(r"channel:([A-Za-z0-9_-]{1,32}):([A-Za-z0-9_-]{1,64})")
 
@@ -21,7 +22,11 @@ class DocumentId:
 
 def parse_document_id(raw: object) -> DocumentId | None:
     """The parsed id, or None when `raw` is not a well-formed document id."""
-    if not isinstance(raw, str):
-        return None
+    return _parse(raw) if isinstance(raw, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _parse(raw: str) -> DocumentId | None:
+    """Parsed once per id: every operation frame names its document."""
     match = _DOCUMENT_ID.fullmatch(raw)
     return DocumentId(match.group(1), match.group(2)) if match else None

@@ -67,10 +67,8 @@ class LiveDocument:
     editors: dict[Any, float] = field(default_factory=dict)
     texts: dict[int, str] = field(default_factory=dict)
 
-    @property
-    def id(self) -> str:
-        """The wire form of the document id."""
-        return str(self.doc_id)
+    def __post_init__(self) -> None:
+        self.id: str = str(self.doc_id)  # the wire form, on every frame: made once
 
     def reset(self, head: StoredDocument | None) -> None:
         """Adopt a stored head, dropping the recent history (it may no longer lead to it)."""
@@ -160,10 +158,14 @@ class LiveDocuments:
 
     def entry(self, doc_id: DocumentId) -> LiveDocument:
         """The document's entry, created (not yet loaded) when absent."""
+        key = str(doc_id)
+        doc = self._docs.get(key)  # a dict read is atomic: the lock is only for creating
+        if doc is not None:
+            return doc
         with self._lock:
-            doc = self._docs.get(str(doc_id))
+            doc = self._docs.get(key)
             if doc is None:
-                doc = self._docs[str(doc_id)] = LiveDocument(doc_id)
+                doc = self._docs[key] = LiveDocument(doc_id)
             return doc
 
     def find(self, document_id: str) -> LiveDocument | None:

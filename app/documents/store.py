@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from app.json_codec import dumps_text
 from app.models import Channel, Document, Operation
 from app.storage import StorageError
 from app.storage.sql import Database
@@ -167,7 +168,7 @@ def _head_params(document_id: str, expected_revision: int, content: str, count: 
 def _operation_rows(document_id: str, operations: Sequence[StoredOperation]) -> list[dict[str, Any]]:
     return [{"document_id": document_id, "revision": op.revision, "op_id": op.op_id,
              "client_id": op.client_id, "user_id": op.user_id,
-             "operation": json.dumps(op.operation, ensure_ascii=False, separators=(",", ":")),
+             "operation": dumps_text(op.operation),
              "server_timestamp_ms": op.server_timestamp_ms} for op in operations]
 
 

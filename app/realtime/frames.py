@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import ApiError
+from app.json_codec import dumps_bytes, dumps_text
 from app.models.base import now_ms
 
 FRAME_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -28,8 +29,12 @@ class InboundFrame:
 
 def encode_frame(frame_type: str, payload: dict[str, Any]) -> str:
     """Serialise a frame once (fan-out reuses the text), stamped with the server time in ms."""
-    return json.dumps({"type": frame_type, "payload": payload, "timestamp": now_ms()},
-                      separators=(",", ":"), ensure_ascii=False)
+    return dumps_text({"type": frame_type, "payload": payload, "timestamp": now_ms()})
+
+
+def encode_frame_bytes(frame_type: str, payload: dict[str, Any]) -> bytes:
+    """`encode_frame` as UTF-8, for a frame that goes straight to `wire_frame`."""
+    return dumps_bytes({"type": frame_type, "payload": payload, "timestamp": now_ms()})
 
 
 def error_payload(code: str, message: str) -> dict[str, str]:
@@ -67,10 +72,11 @@ def decode_frame(data: str | bytes, max_bytes: int) -> InboundFrame:
     return InboundFrame(frame_type, payload)
 
 
-def wire_frame(text: str) -> bytes:
+def wire_frame(text: str | bytes) -> bytes:
     """The bytes of one unmasked, final text frame (RFC 6455 5.2): the same for every connection,
-    so a fan-out frames its message once (connections never negotiate compression)."""
-    data = text.encode("utf-8")
+    so a fan-out frames its message once (connections never negotiate compression).
+    `text` is the frame's JSON, as text or already UTF-8."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     size = len(data)
     if size < 126:
         header = bytes((0x81, size))
