@@ -6,12 +6,14 @@ import logging
 from app.auth.service import AuthService
 from app.auth.tokens import TokenSigner
 from app.config import Settings
+from app.periodic import PeriodicTask
 from app.secret_key import load_or_create_secret
 from app.services import Services
 from app.storage.clickhouse import ClickHouseStore
 from app.storage.clickhouse_migrations import upgrade_clickhouse_schema
 from app.storage.sql import Database
 from app.storage.sql_migrations import upgrade_sql_schema
+from app.storage.wal_checkpoint import CHECKPOINT_SECONDS
 from app.tracking.group_state import GroupStateStore
 from app.tracking.ingest import EventSink, IngestService
 from app.tracking.queries import EventQueries
@@ -39,4 +41,10 @@ def build_services(settings: Settings) -> Services:
     services.on_close(db.dispose)
     services.on_close(analytics.close)
     services.on_close(sink.writer.close)
+    checkpointer = db.wal_checkpointer()
+    if checkpointer is not None:  # started by the server only, like every housekeeping round
+        rounds = PeriodicTask("sqlite-checkpoint", checkpointer.checkpoint, CHECKPOINT_SECONDS)
+        services.extra.setdefault("starters", []).append(rounds.start)
+        services.on_close(rounds.stop)
+        services.on_close(checkpointer.close)
     return services

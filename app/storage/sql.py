@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.storage import StorageError
+from app.storage.wal_checkpoint import AUTOCHECKPOINT_PAGES, JOURNAL_SIZE_LIMIT, WalCheckpointer
 
 
 def make_engine(url: str) -> Engine:
@@ -34,6 +35,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")  # see wal_checkpoint.py
+    cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
     cursor.close()
 
 
@@ -44,6 +47,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def wal_checkpointer(self) -> WalCheckpointer | None:
+        """Background checkpoints for a SQLite file (None for PostgreSQL or in-memory SQLite)."""
+        if self.engine.dialect.name != "sqlite":
+            return None
+        path = self.engine.url.database
+        return WalCheckpointer(path) if path and path != ":memory:" else None
 
     @property
     def dialect(self) -> str:
