@@ -6,6 +6,7 @@ hub takes pre-framed bytes through `enqueue(data, type, count=False)`).
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from typing import Any, Callable, Iterable
 
@@ -85,31 +86,37 @@ def deliver(doc: LiveDocument, revisions: list[Revision], origins: dict[int, Pee
     """Send each revision, in order, to every subscriber that has not had it; its origin gets an ack.
 
     Called under the document's lock, so each connection sees revisions strictly in order.
+    The frames are shared: a subscriber gets the tail of the batch it has not had (a slice),
+    with its own operations swapped for their acks.
     """
     if not revisions:
         return
+    numbers = [revision.stored.revision for revision in revisions]
     frames = [_Frame("operation", revision.stored.payload(doc.id)) for revision in revisions]
+    originated: dict[object, list[int]] = {}  # connection -> indexes of the revisions it sent
+    for index, number in enumerate(numbers):
+        origin = origins.get(number)
+        if origin is not None:
+            originated.setdefault(origin.conn_id, []).append(index)
     sent: Counter[str] = Counter()
     acked: set[int] = set()
     for key, subscriber in doc.subscribers.items():
-        out: list[_Frame] = []
-        for revision, frame in zip(revisions, frames, strict=True):
-            number = revision.stored.revision
-            if subscriber.sent_revision >= number:
-                continue
-            subscriber.sent_revision = number
-            origin = origins.get(number)
-            if origin is not None and origin.conn_id == key:
-                out.append(_Frame("operation_ack", ack_payload(doc.id, revision.stored)))
-                acked.add(number)
-            else:
-                out.append(frame)
-            sent[out[-1].frame_type] += 1
+        start = bisect_right(numbers, subscriber.sent_revision)
+        if start == len(numbers):
+            continue
+        out = frames[start:]
+        for index in originated.get(key, ()):
+            if index >= start:
+                out[index - start] = _Frame("operation_ack", ack_payload(doc.id, revisions[index].stored))
+                acked.add(numbers[index])
+                sent["operation_ack"] += 1
+        sent["operation"] += len(out)
+        subscriber.sent_revision = numbers[-1]
         _send_frames(subscriber.peer, out)
-    for revision in revisions:
-        origin = origins.get(revision.stored.revision)
-        if origin is not None and revision.stored.revision not in acked:
-            send_ack(origin, doc.id, revision.stored)
+    sent["operation"] -= sent["operation_ack"]
+    for number, origin in origins.items():
+        if number not in acked:
+            send_ack(origin, doc.id, revisions[numbers.index(number)].stored)
     _count(count, sent)
 
 
