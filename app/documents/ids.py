@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 _DOCUMENT_ID = re.compile(r"channel:([A-Za-z0-9_-]{1,32}):([A-Za-z0-9_-]{1,64})")
+MAX_ID_LENGTH = len("channel:") + 32 + 1 + 64  # longer strings cannot match (nor fill the cache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ class DocumentId:
 
 def parse_document_id(raw: object) -> DocumentId | None:
     """The parsed id, or None when `raw` is not a well-formed document id."""
-    return _parse(raw) if isinstance(raw, str) else None
+    return _parse(raw) if isinstance(raw, str) and len(raw) <= MAX_ID_LENGTH else None
 
 
 @lru_cache(maxsize=4096)
