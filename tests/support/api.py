@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 _names = itertools.count()
 
@@ -37,6 +39,11 @@ class Api:
     def __init__(self, base_url: str, data_dir: Any = None, env: dict[str, str] | None = None) -> None:
         self.base = base_url.rstrip("/")
         self.http = requests.Session()
+        # The server closes keep-alive connections idle for 2 s; a request sent on one just as it
+        # closes is reset. Like any HTTP client, resend an idempotent request once on a fresh
+        # connection (nothing else is retried: no connect errors, statuses or POSTs).
+        self.http.mount("http://", HTTPAdapter(max_retries=Retry(
+            total=None, connect=0, read=1, redirect=0, status=0, other=0, raise_on_status=False)))
         self._data_dir = data_dir
         self._env = env or {}
 
