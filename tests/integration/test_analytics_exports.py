@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.integration.test_analytics_query import BASE, Seeded, build_app, seed
+from tests.integration.test_analytics_query import BASE, Seeded, seeded_app
 from tests.support.api import Api
 
 QUESTION = {"bucket": "day", "groupBy": ["source", "context.os"], "metrics": ["events", "occurrences", "last_seen"],
@@ -22,10 +22,7 @@ QUESTION = {"bucket": "day", "groupBy": ["source", "context.os"], "metrics": ["e
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory, chdb_dir: Path) -> Iterator[Seeded]:
-    app = build_app(tmp_path_factory, chdb_dir)
-    yield seed(app)
-    app.extensions["services"].begin_shutdown()
-    app.extensions["services"].close()
+    yield from seeded_app(tmp_path_factory, chdb_dir)
 
 
 def when(value: Any) -> Any:

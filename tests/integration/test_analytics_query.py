@@ -92,6 +92,14 @@ def staff_headers(app: Flask, role: str) -> tuple[int, dict[str, str]]:
     return user.id, {"Authorization": f"Bearer {auth.token_for(user)['token']}"}
 
 
+def seeded_app(tmp_path_factory: pytest.TempPathFactory, chdb_dir: Path, **overrides: Any) -> Iterator[Seeded]:
+    """A module's seeded app (settings overridden as given), shut down after its tests."""
+    app = build_app(tmp_path_factory, chdb_dir, **overrides)
+    yield seed(app)
+    app.extensions["services"].begin_shutdown()
+    app.extensions["services"].close()
+
+
 def seed(app: Flask) -> Seeded:
     """Register the reporters, send their batches through the API, store the extra rows."""
     client = app.test_client()
@@ -117,10 +125,7 @@ def seed(app: Flask) -> Seeded:
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory, chdb_dir: Path) -> Iterator[Seeded]:
-    app = build_app(tmp_path_factory, chdb_dir)
-    yield seed(app)
-    app.extensions["services"].begin_shutdown()
-    app.extensions["services"].close()
+    yield from seeded_app(tmp_path_factory, chdb_dir)
 
 
 def by_first(rows: list[list[Any]]) -> dict[Any, list[Any]]:

@@ -6,27 +6,21 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from tests.integration.test_analytics_query import Seeded, build_app, seed, staff_headers
+from tests.integration.test_analytics_query import Seeded, seeded_app, staff_headers
 from tests.support.api import Account, Api
 from tests.support.server import ServerProcess
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory, chdb_dir: Path) -> Iterator[Seeded]:
-    app = build_app(tmp_path_factory, chdb_dir)
-    yield seed(app)
-    app.extensions["services"].begin_shutdown()
-    app.extensions["services"].close()
+    yield from seeded_app(tmp_path_factory, chdb_dir)
 
 
 @pytest.fixture(scope="module")
 def tight(tmp_path_factory: pytest.TempPathFactory, chdb_dir: Path) -> Iterator[Seeded]:
     """The same data under small bounds: 1 s, 50 rows, 50 MB."""
-    app = build_app(tmp_path_factory, chdb_dir, analytics_max_execution_seconds=1, analytics_max_rows=50,
-                    analytics_max_memory_bytes=50_000_000)
-    yield seed(app)
-    app.extensions["services"].begin_shutdown()
-    app.extensions["services"].close()
+    yield from seeded_app(tmp_path_factory, chdb_dir, analytics_max_execution_seconds=1, analytics_max_rows=50,
+                          analytics_max_memory_bytes=50_000_000)
 
 
 def run(seeded: Seeded, sql: str, headers: dict[str, str] | None = None) -> Any:
