@@ -45,8 +45,10 @@ Frames the hub itself handles: `ping` -> `pong` (payload echoed), `presence {sta
 {channel_id}`, `channel_member_added {channel_id, user_id}`, `channel_member_removed {channel_id,
 user_id}` to the members concerned, and `error {code, message}` with codes `malformed_frame`,
 `unknown_type`, `invalid_payload`, `frame_too_large`, `rate_limited`, or a handler's own code.
-Close codes: 1001 shutdown, 1008 keepalive unanswered or over the connection cap, 1009 a frame
-over the hard size cap, 1013 slow client, 4401 token expired.
+Close codes: 1001 shutdown, 1002 a frame breaking RFC 6455 (unmasked, reserved bits, bad
+fragments), 1007 text that is not UTF-8, 1008 keepalive unanswered or over the connection cap,
+1009 a frame over the hard size cap, 1013 slow client, 4401 token expired; a client's own close
+is answered with its code.
 """
 from __future__ import annotations
 
@@ -56,10 +58,9 @@ from typing import Any
 
 from flask import Flask
 
+from app.realtime.client_frames import InlineReader
 from app.realtime.hub import Hub
 from app.services import Services
-
-HARD_FRAME_CAP_FACTOR = 16  # frames up to 16x the limit get an error frame; beyond, a 1009 close
 
 
 def init_realtime(app: Flask, services: Services) -> Hub:
@@ -78,8 +79,7 @@ def init_realtime(app: Flask, services: Services) -> Hub:
     services.extra["hub"] = hub
     services.extra.setdefault("starters", []).append(hub.start)
     services.on_shutdown(hub.shutdown)
-    app.config.setdefault("SOCK_SERVER_OPTIONS", {
-        "max_message_size": settings.ws_max_frame_bytes * HARD_FRAME_CAP_FACTOR})
+    app.config.setdefault("SOCK_SERVER_OPTIONS", {"thread_class": InlineReader})
     app.register_blueprint(bp)
     sock.init_app(app)
     return hub

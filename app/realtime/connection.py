@@ -9,9 +9,18 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from simple_websocket import ConnectionClosed
-from wsproto.events import Ping
 from wsproto.utilities import LocalProtocolError
 
+from app.realtime.client_frames import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_PING,
+    OP_PONG,
+    ClientFrameReader,
+    ProtocolViolation,
+    close_payload,
+    control_frame,
+)
 from app.realtime.frames import encode_frame, wire_frame
 from app.realtime.serialized_socket import SerializedSocket
 
@@ -33,6 +42,7 @@ KEEPALIVE_MISSES = 2  # pings in a row without a pong (or any frame) before the 
 
 _CLOSE = object()
 _PING = object()
+_PING_FRAME = control_frame(OP_PING)
 
 
 class _Remainder(bytes):
@@ -43,8 +53,10 @@ class Connection:
     """A signed-in client socket; `send` never blocks, a full queue closes the connection (1013)."""
 
     def __init__(self, ws: Any, user: "User", conn_id: str, counters: "Counters", *, queue_size: int,
-                 token_expires_at: int) -> None:
+                 token_expires_at: int, max_message_bytes: int) -> None:
         self.ws = ws
+        self._frames = ClientFrameReader(ws.sock.recv, max_message_bytes)
+        self._stream_ended = False  # the client's close frame (or the end of the stream) was read
         self.user = user
         self.user_id: int = user.id
         self.conn_id = conn_id
@@ -127,9 +139,60 @@ class Connection:
         finally:
             self._write_lock.release()
 
-    def heard_from_client(self) -> None:
-        """Any frame from the client proves it is alive, like a pong."""
-        self._heard_since_ping = True
+    def receive(self) -> str | bytes | None:
+        """The client's next message, answering its pings and its close; None once closing or ended.
+
+        Called by the connection's own greenlet only. A message is proof of life, like a pong.
+        A protocol violation closes the connection with the code RFC 6455 gives it.
+        """
+        while self._close is None:
+            try:
+                frame = self._frames.next()
+            except ProtocolViolation as exc:
+                self.close(exc.code, exc.reason, "protocol_error")
+                return None
+            except OSError:  # the socket failed, or `close` interrupted the wait
+                return None
+            if frame is None:
+                self._stream_ended = True
+                return None
+            opcode, data = frame
+            if opcode <= OP_BINARY:
+                self._heard_since_ping = True
+                return data  # type: ignore[no-any-return]
+            if opcode == OP_PING:
+                self.enqueue(control_frame(OP_PONG, data), "pong", count=False)
+            elif opcode == OP_PONG:
+                self.ws.pong_received = True
+            elif opcode == OP_CLOSE:
+                self._closed_by_client(data)
+        return None
+
+    def _closed_by_client(self, payload: bytes) -> None:
+        """Echo the client's close code (RFC 6455 5.5.1); nothing more is read."""
+        self._stream_ended = True
+        try:
+            code, reason = close_payload(payload)
+        except ProtocolViolation as exc:
+            self.close(exc.code, exc.reason, "protocol_error")
+            return
+        self.ws.close_reason, self.ws.close_message = code, reason
+        self.close(code or CLOSE_NORMAL, "", "client")
+
+    def _drain(self, deadline: float) -> None:
+        """After our close: read (and drop) what the client still sends, up to its close frame.
+
+        Closing a socket with unread data sends a reset, which can destroy our close frame in
+        the client's buffers before it reads it.
+        """
+        try:
+            while (remaining := deadline - time.monotonic()) > 0:
+                self.ws.sock.settimeout(remaining)
+                frame = self._frames.next()
+                if frame is None or frame[0] == OP_CLOSE:
+                    return
+        except (OSError, ProtocolViolation):
+            return
 
     def close(self, code: int = CLOSE_NORMAL, reason: str = "", label: str = "server") -> None:
         """Ask the writer to send a close frame after what is queued (a slow client's queue is dropped)."""
@@ -140,6 +203,8 @@ class Connection:
             self._close_deadline = time.monotonic() + CLOSE_GRACE_SECONDS
         self._pending.append(_CLOSE)
         self._wake.set()
+        if isinstance(self.ws.sock, SerializedSocket):
+            self.ws.sock.interrupt_reader()  # the hub lets go now; `finish` reads the client's answer
 
     def sweep(self, now: float, ping_interval: float, stall_limit: float) -> None:
         """Periodic care (from the hub's sweeper): keepalive, token expiry, stuck writes, slow closes."""
@@ -157,16 +222,15 @@ class Connection:
             self._keepalive(now)
 
     def finish(self) -> None:
-        """After the reader stopped: complete the closing handshake, or cut the socket after a grace."""
+        """After the reader stopped: send the close frame (if not yet), or cut the socket after a grace."""
         self.close(CLOSE_NORMAL, "", "client")
         deadline = time.monotonic() + CLOSE_GRACE_SECONDS
-        self._writer.join(max(0.0, deadline - time.monotonic()))
-        reader = getattr(self.ws, "thread", None)
-        if reader is not None:
-            reader.join(max(0.0, deadline - time.monotonic()))
-        if self._writer.is_alive() or (reader is not None and reader.is_alive()):
+        self._writer.join(CLOSE_GRACE_SECONDS)
+        if self._writer.is_alive():
             self._abort()
             self._writer.join(1.0)
+        elif not self._stream_ended:
+            self._drain(deadline)
         self._finished.set()
 
     def _abort(self) -> None:
@@ -202,10 +266,10 @@ class Connection:
         except (ConnectionClosed, OSError, LocalProtocolError):
             self._close = self._close or (CLOSE_NORMAL, "", "connection_lost")
             self._close_deadline = self._close_deadline or time.monotonic()
+            self._abort()  # the reader may be waiting on this socket: it reads the end now
         finally:
             self._busy_since = None
             self.ws.connected = False
-            self.ws.event.set()  # wake the reader out of receive()
 
     def _flush(self) -> bool:
         """Send everything queued, up to WRITE_BATCH frames per write; False once the close is sent.
@@ -224,7 +288,7 @@ class Connection:
                 if dropping and not isinstance(item, _Remainder) and item is not _PING:
                     self._counters.add("frames_dropped")
                     continue
-                batch.append(self.ws.ws.send(Ping()) if item is _PING else item)
+                batch.append(_PING_FRAME if item is _PING else item)
                 if len(batch) >= WRITE_BATCH:
                     self._write(batch)
                     batch = []

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 1.0
+HARD_FRAME_CAP_FACTOR = 16  # frames up to 16x the limit get an error frame; beyond, a 1009 close
 ConnectHook = Callable[[Connection], None]
 DisconnectHook = Callable[[Connection, bool], None]
 
@@ -168,7 +169,8 @@ class Hub:
         """Run one upgraded connection until it closes (in the request greenlet)."""
         self.start()
         conn = Connection(ws, user, f"{self.instance_id}-{next(self._ids)}", self.counters,
-                          queue_size=self.settings.ws_send_queue, token_expires_at=token_expires_at)
+                          queue_size=self.settings.ws_send_queue, token_expires_at=token_expires_at,
+                          max_message_bytes=self.settings.ws_max_frame_bytes * HARD_FRAME_CAP_FACTOR)
         conn.start()
         if not self.connections.add(conn):
             self.counters.add("connections_refused", by="too_many_connections")
@@ -209,11 +211,9 @@ class Hub:
 
     def _read_loop(self, conn: Connection) -> None:
         bucket = TokenBucket(self.settings.ws_frames_per_second, self.settings.ws_frame_burst)
-        while not conn.closing:
-            data = conn.ws.receive()
-            if data is None or conn.closing:
-                continue
-            conn.heard_from_client()
+        while (data := conn.receive()) is not None:
+            if conn.closing:
+                continue  # a close was sent: read on until the client answers it (or the grace ends)
             if bucket.take():
                 self._handle(conn, data)
             else:

@@ -48,6 +48,17 @@ class SerializedSocket:
         finally:
             self._lock.release()
 
+    def interrupt_reader(self) -> None:
+        """Wake a greenlet waiting in `recv` on this socket with an OSError; the socket stays open.
+
+        Only gevent sockets can be woken like this; elsewhere the reader waits for the peer.
+        """
+        watcher = getattr(self._sock, "_read_event", None) if self._cooperative else None
+        if watcher is not None:
+            from gevent.socket import cancel_wait
+
+            cancel_wait(watcher)
+
     def abort(self) -> None:
         """Cut the connection: wakes a writer stuck on a full buffer and the reader alike."""
         try:
