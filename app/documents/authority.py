@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8             # commits tried per batch before its operations are refused as conflicting
 MAX_BATCH = 256              # operations committed in one transaction
+TURN_RECHECK_SECONDS = 0.05  # a waiting submitter looks again this often when nobody wakes it
 BATCH_WAIT_SECONDS = 0.004   # the longest a leader waits for the active editors' next operations
 BATCH_GAP_SECONDS = 0.001    # ... and it stops waiting after this long without an arrival
 REPLAY_LIMIT = 2000          # missed revisions replayed on subscribe; further behind gets stale_revision
@@ -109,11 +110,22 @@ class DocumentAuthority:
 
     # --- operations --------------------------------------------------------------------------------
     def submit(self, doc_id: DocumentId, sub: Submission) -> None:
-        """Apply one operation (with any that arrived alongside); its outcome is sent to its peer."""
+        """Apply one operation (with any that arrived alongside); its outcome is sent to its peer.
+
+        While a leader is at work, a submitter waits on its own `turn` event (set once it is
+        decided, or when it is next to lead), not on the lock: a leader whose client answers fast
+        takes a free lock again at once, and decided submitters waiting for that lock could not
+        go back to reading their connections (measured: batches of 1.5 instead of 8 at K=8).
+        """
         doc = self.documents.entry(doc_id)
         self._enqueue(doc, sub)
         while sub.outcome is None:
-            with doc.lock:
+            lock = doc.lock
+            if not lock.acquire(blocking=False):
+                sub.turn.wait(TURN_RECHECK_SECONDS)  # the lock's holder may not be a leader
+                sub.turn.clear()
+                continue
+            try:
                 if doc.evicted:
                     _discard(doc, sub)
                     doc = self.documents.entry(doc_id)
@@ -123,6 +135,10 @@ class DocumentAuthority:
                     self._lead(doc)
                 if doc.idle:
                     self.documents.evict(doc)
+            finally:
+                lock.release()
+            if doc.pending:
+                doc.pending[0].turn.set()  # it leads the next batch
 
     def _enqueue(self, doc: LiveDocument, sub: Submission) -> None:
         doc.pending.append(sub)
@@ -245,6 +261,8 @@ class DocumentAuthority:
         self._decided(doc, batch)
 
     def _decided(self, doc: LiveDocument, batch: list[Submission]) -> None:
+        for sub in batch:
+            sub.turn.set()
         for hook in self.on_decided:
             _safely(hook, doc, batch)
 

@@ -7,6 +7,7 @@ committed in one transaction.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
@@ -39,6 +40,7 @@ class Submission:
     base_revision: int
     received_at: float
     outcome: "Outcome | None" = None
+    turn: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
