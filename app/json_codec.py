@@ -3,15 +3,20 @@
 orjson encodes a frame about fifteen times faster than the standard library, which was a
 tenth of the server's time per edit. It refuses a few values the standard library takes
 (integers beyond 64 bits, non-string keys, lone surrogates); those fall back to
-`json.dumps`, so what can be encoded and how it reads back are unchanged. Decoding stays with
-`json.loads`: orjson would turn big integers into floats.
+`json.dumps`, so what can be encoded and how it reads back are unchanged. Decoding takes
+orjson too, except for text with a run of 19 or more digits (orjson would turn an integer
+beyond 64 bits into a float) and for what orjson refuses (NaN, lone surrogates): `json.loads`
+reads those, so every text decodes to exactly what the standard library makes of it.
 """
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
+
+_LONG_DIGITS = re.compile(r"\d{19}")
 
 
 def dumps_bytes(value: Any) -> bytes:
@@ -28,3 +33,13 @@ def dumps_text(value: Any) -> str:
         return orjson.dumps(value).decode("utf-8")
     except TypeError:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def loads(text: str | bytes) -> Any:
+    """`json.loads`, faster: the same value (or the same error) for every input."""
+    if not _LONG_DIGITS.search(text if isinstance(text, str) else text.decode("utf-8", "replace")):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)

@@ -1,13 +1,12 @@
 """The WebSocket frame format: `{type, payload}` in, `{type, payload, timestamp}` out."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from app.errors import ApiError
-from app.json_codec import dumps_bytes, dumps_text
+from app.json_codec import dumps_bytes, dumps_text, loads
 from app.models.base import now_ms
 
 FRAME_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -56,7 +55,7 @@ def decode_frame(data: str | bytes, max_bytes: int) -> InboundFrame:
     if size > max_bytes:
         raise FrameError(f"The frame is {size} bytes; the limit is {max_bytes}.", code="frame_too_large")
     try:
-        obj = json.loads(data)
+        obj = loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise FrameError("The frame is not valid JSON.") from exc
     if not isinstance(obj, dict):

@@ -11,9 +11,9 @@ SOCKET_SEND_BUFFER_BYTES = 64 * 1024  # bounds kernel memory per slow client nex
 class SerializedSocket:
     """Wraps a server socket so each write is whole and exclusive.
 
-    simple-websocket writes with `sock.send()`, which under gevent may send part of a frame when
-    the buffer is full, and its reader thread answers pings and closes on its own: both would
-    interleave bytes with our writer. Everything else is delegated to the real socket.
+    simple-websocket writes its close frame with `sock.send()`, which under gevent may send part
+    of a frame when the buffer is full: that would interleave bytes with our writer. Everything
+    else is delegated to the real socket.
     """
 
     def __init__(self, sock: Any) -> None:
