@@ -4,10 +4,11 @@ Workload (both sides): one document, K editors each submitting OPS random edits 
 of 1-4 letters, 40% deletes of 1-3 characters), each waiting for its ack before the next.
 Reports ops/s (all acks / wall time) and p50/p99 ack latency for each K, then the ratios.
 
-    .venv/bin/python bench/ot.py [--ks 8,32] [--ops 500] [--procs 1] [--skip-sharedb]
+    .venv/bin/python bench/ot.py [--ks 8,32] [--ops 500] [--procs N] [--skip-sharedb]
 
-Both sides drive their K editors from one client process, as ShareDB's Node client does (more
-processes only add context switches on two cores: measured 1,680 vs 2,314 ops/s at K=8).
+Both sides drive their editors from the same number of client processes, one per 16 editors:
+K=8 in one (four only added context switches on two cores: 1,680 vs 2,314 ops/s for ours), K=32
+in two (one process of either side spends a whole core on 32 editors' incoming frames).
 Our server runs with the embedded defaults in a temporary DATA_DIR (SQLite, chDB); the HTTP
 and per-connection frame rate limits are lifted so that they are not what gets measured.
 ShareDB (npm sharedb + ot-text-unicode, its in-memory DB, over ws) is installed into
@@ -39,6 +40,7 @@ from tests.support.services import cli_create_user, data_dir_env  # noqa: E402
 
 PEER_SOURCE = ROOT / "bench" / "peers" / "sharedb"
 PEER_DIR = ROOT / "bench" / ".peers" / "sharedb"
+EDITORS_PER_PROCESS = 16  # one client process drives up to this many editors, on each side
 SHAREDB_REFERENCE = {8: (772, 92), 32: (433, 210)}  # measured earlier on this kind of machine
 SERVER_ENV = {"SECRET_KEY": "bench-secret-" + "b" * 40, "RATE_LIMIT_ENABLED": "false",
               "WS_FRAMES_PER_SECOND": "1000000", "WS_FRAME_BURST": "1000000"}
@@ -152,16 +154,34 @@ def sharedb_server() -> Iterator[tuple[int, int]]:
         proc.wait(10)
 
 
-def run_sharedb(peer: tuple[int, int], k: int, ops: int) -> dict[str, Any]:
-    """K ShareDB editors in one Node process (the server's CPU is measured around the whole run)."""
+def run_sharedb(peer: tuple[int, int], k: int, ops: int, procs: int) -> dict[str, Any]:
+    """K ShareDB editors in `procs` Node processes, started together (server CPU measured around the run)."""
     port, pid = peer
-    server_cpu = process_cpu_s(pid)
-    out = subprocess.run(["node", "client.js", str(port), str(k), str(ops), f"bench{k}-{time.time_ns()}"],
-                         cwd=PEER_DIR, check=True, capture_output=True, text=True, timeout=900)
-    server_cpu = process_cpu_s(pid) - server_cpu
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    return figures(k * ops, result["elapsed_ms"] / 1000.0, result["latencies_ms"], result["converged"],
-                   server_cpu, result["cpu_s"])
+    doc_id = f"bench{k}-{time.time_ns()}"
+    node = ["node", "client.js", str(port)]
+    subprocess.run(node + ["1", "0", doc_id], cwd=PEER_DIR, check=True, capture_output=True, timeout=60)  # create
+    sizes = [len(range(i, k, procs)) for i in range(min(procs, k))]
+    clients = [subprocess.Popen(node + [str(n), str(ops), doc_id, str(k * ops), "--wait-for-go"], cwd=PEER_DIR,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for n in sizes]
+    try:
+        for client in clients:
+            assert client.stdout is not None and client.stdout.readline().strip() == "ready"
+        server_cpu = process_cpu_s(pid)
+        for client in clients:
+            assert client.stdin is not None
+            client.stdin.write("go\n")
+            client.stdin.flush()
+        outputs = [client.communicate(timeout=900)[0] for client in clients]
+        server_cpu = process_cpu_s(pid) - server_cpu
+    finally:
+        for client in clients:
+            if client.poll() is None:
+                client.kill()
+    results = [json.loads(out.strip().splitlines()[-1]) for out in outputs]
+    converged = all(r["converged"] and r["content"] == results[0]["content"] for r in results)
+    latencies = [ms for r in results for ms in r["latencies_ms"]]
+    return figures(k * ops, max(r["elapsed_ms"] for r in results) / 1000.0, latencies, converged,
+                   server_cpu, sum(r["cpu_s"] for r in results))
 
 
 def print_table(rows: dict[tuple[str, int], dict[str, Any]], ks: list[int], ops: int) -> None:
@@ -197,7 +217,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ks", default="8,32")
     parser.add_argument("--ops", type=int, default=500)
-    parser.add_argument("--procs", type=int, default=1, help="client processes for our editors")
+    parser.add_argument("--procs", type=int, default=0,
+                        help=f"client processes per side (default: one per {EDITORS_PER_PROCESS} editors)")
     parser.add_argument("--skip-sharedb", action="store_true")
     parser.add_argument("--server-log", help="keep our server's log at this path")
     args = parser.parse_args()
@@ -210,10 +231,11 @@ def main() -> None:
         try:
             with (sharedb_server() if not args.skip_sharedb else _nothing()) as peer:
                 for k in ks:
-                    rows[("ours", k)] = run_ours(server, k, args.ops, args.procs)
+                    procs = args.procs or -(-k // EDITORS_PER_PROCESS)
+                    rows[("ours", k)] = run_ours(server, k, args.ops, procs)
                     print(f"ours K={k}: {rows[('ours', k)]}", flush=True)
                     if peer is not None:
-                        rows[("sharedb", k)] = run_sharedb(peer, k, args.ops)
+                        rows[("sharedb", k)] = run_sharedb(peer, k, args.ops, procs)
                         print(f"sharedb K={k}: {rows[('sharedb', k)]}", flush=True)
         finally:
             server.stop()

@@ -1,7 +1,9 @@
 // K ShareDB editors in one Node process running bench/ot.py's workload on one text-unicode document:
 // each submits OPS random edits (60% inserts of 1-4 letters, 40% deletes of 1-3 characters) and waits
 // for the ack of each before the next. Prints one JSON line: elapsed ms, every ack latency, convergence.
-// Usage: node client.js PORT K OPS DOC_ID
+// Usage: node client.js PORT K OPS DOC_ID [TOTAL_OPS [--wait-for-go]]
+// TOTAL_OPS: the operations of the whole run when several processes share the document (they
+// settle on it); --wait-for-go: print "ready" once subscribed and start on a line from stdin.
 const WebSocket = require('ws');
 const ShareDB = require('sharedb/lib/client');
 const textUnicode = require('ot-text-unicode');
@@ -11,7 +13,13 @@ ShareDB.types.register(textUnicode.type);
 const [port, clients, opsEach, docId] = [Number(process.argv[2]), Number(process.argv[3]),
   Number(process.argv[4]), process.argv[5]];
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz ';
-const total = clients * opsEach;
+const total = process.argv[6] ? Number(process.argv[6]) : clients * opsEach;
+const waitForGo = process.argv.includes('--wait-for-go');
+
+function go() {
+  process.stdout.write('ready\n');
+  return new Promise((resolve) => process.stdin.once('data', () => resolve()));
+}
 
 function open() {
   const socket = new WebSocket(`ws://127.0.0.1:${port}`);
@@ -68,6 +76,7 @@ async function main() {
     await new Promise((resolve, reject) => docs[0].create('', 'text-unicode', (e) => (e ? reject(e) : resolve())));
   }
   await Promise.all(docs.slice(1).map(subscribe));
+  if (waitForGo) await go();
   const latencies = [];
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
@@ -78,7 +87,7 @@ async function main() {
   const converged = docs.every((d) => d.data === docs[0].data);
   const line = JSON.stringify({ elapsed_ms: elapsedMs, latencies_ms: latencies, converged,
     cpu_s: (used.user + used.system) / 1e6,
-    length: [...docs[0].data].length, version: docs[0].version });
+    length: [...docs[0].data].length, version: docs[0].version, content: docs[0].data });
   connections.forEach((c) => c.close());
   process.stdout.write(`${line}\n`, () => process.exit(0));  // exit only once the pipe took it all
 }
