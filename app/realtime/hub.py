@@ -213,7 +213,7 @@ class Hub:
         bucket = TokenBucket(self.settings.ws_frames_per_second, self.settings.ws_frame_burst)
         while (data := conn.receive()) is not None:
             if conn.closing:
-                continue  # closed while this frame arrived: it is dropped, and the next receive ends
+                break  # closed while this frame arrived: it is dropped
             if bucket.take():
                 self._handle(conn, data)
             else:
