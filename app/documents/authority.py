@@ -34,6 +34,7 @@ from app.documents.store import (
     Write,
 )
 from app.documents.sync import DocumentGone
+from app.locks import take_if_free
 from app.models.base import now_ms
 from app.storage import StorageError
 from ot import StaleRevision, check_revision
@@ -121,7 +122,7 @@ class DocumentAuthority:
         self._enqueue(doc, sub)
         while sub.outcome is None:
             lock = doc.lock
-            if not lock.acquire(blocking=False):
+            if not take_if_free(lock):
                 sub.turn.wait(TURN_RECHECK_SECONDS)  # the lock's holder may not be a leader
                 sub.turn.clear()
                 continue

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from simple_websocket import ConnectionClosed
 from wsproto.utilities import LocalProtocolError
 
+from app.locks import take_if_free
 from app.realtime.client_frames import (
     OP_BINARY,
     OP_CLOSE,
@@ -124,7 +125,7 @@ class Connection:
         A fan-out to a thousand idle connections then costs a thousand non-blocking sends, not
         a thousand greenlet switches. Anything the kernel does not take goes to the writer.
         """
-        if self._pending or not self._write_lock.acquire(blocking=False):
+        if self._pending or not take_if_free(self._write_lock):
             return False
         try:
             if self._pending or not self.ws.connected or not isinstance(self.ws.sock, SerializedSocket):

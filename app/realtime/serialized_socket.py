@@ -5,6 +5,8 @@ import socket
 import threading
 from typing import Any
 
+from app.locks import take_if_free
+
 SOCKET_SEND_BUFFER_BYTES = 64 * 1024  # bounds kernel memory per slow client next to its queue
 
 
@@ -37,7 +39,7 @@ class SerializedSocket:
 
     def send_nowait(self, data: bytes) -> int:
         """Write what the kernel takes right now without waiting: bytes sent, or -1 when busy."""
-        if not self._lock.acquire(blocking=False):
+        if not take_if_free(self._lock):
             return -1
         try:
             if self._cooperative:  # gevent: timeout 0 raises instead of waiting for space

@@ -61,3 +61,42 @@ def test_full_queue_refuses_instead_of_growing() -> None:
     assert writer.dropped == 1
     gate.set()
     writer.close()
+
+
+def test_a_forked_child_flushes_with_a_flusher_of_its_own() -> None:
+    """The parent's flusher thread does not exist in a child: the child's first write starts one."""
+    import multiprocessing
+
+    writer = BatchWriter(lambda rows: None, name="t", linger_ms=0)
+    writer.write([1])  # the parent's flusher is running now
+
+    def child() -> None:
+        try:
+            writer.write([2], timeout=5)
+        except StorageError:
+            raise SystemExit(1)
+        raise SystemExit(0)
+
+    process = multiprocessing.get_context("fork").Process(target=child)
+    process.start()
+    process.join(20)
+    writer.close()
+    assert process.exitcode == 0
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_flusher_that_ended_is_replaced() -> None:
+    calls: list[list[int]] = []
+
+    def flush(rows: list[int]) -> None:
+        calls.append(rows)
+        if len(calls) == 1:
+            raise SystemExit  # not an Exception: it ends the flusher thread
+    writer = BatchWriter(flush, name="t", linger_ms=0)
+    writer.write_later([1])
+    deadline = time.monotonic() + 5
+    while writer._live and time.monotonic() < deadline:
+        time.sleep(0.01)
+    writer.write([2], timeout=5)
+    writer.close()
+    assert calls == [[1], [2]]
