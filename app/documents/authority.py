@@ -7,10 +7,11 @@ acknowledges and delivers them, still under the lock, so every connection receiv
 revisions in order. When another process moved the head first, the leader reads what it
 missed, delivers that, and plans again (bounded).
 
-Group commit: before taking its batch the leader waits (at most BATCH_WAIT_SECONDS, and no
-longer than BATCH_GAP_SECONDS between two arrivals) for the editors who were active in the
+Group commit: before committing its batch the leader waits (at most BATCH_WAIT_SECONDS, and
+no longer than BATCH_GAP_SECONDS between two arrivals) for the editors who were active in the
 last second and have nothing waiting yet, since under load their next operation is already
-on its way; a lone editor never waits.
+on its way; a lone editor never waits. It plans each operation as it arrives, so that the
+wait is not wasted and only the commit follows the last arrival.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from app.documents import sync
 from app.documents.delivery import Count, deliver, replay, send_ack, send_error, send_snapshot
 from app.documents.ids import DocumentId
 from app.documents.live import LiveDocument, LiveDocuments, Peer, Subscriber
-from app.documents.planning import Outcome, Plan, Refused, Submission, plan_batch
+from app.documents.planning import BatchPlanner, Outcome, Plan, Refused, Submission, plan_batch
 from app.documents.store import (
     ChannelMissing,
     CommitConflict,
@@ -146,25 +147,17 @@ class DocumentAuthority:
         if sub.peer is not None:
             doc.note_editor(sub.peer.conn_id, time.monotonic())
 
-    def _gather(self, doc: LiveDocument) -> list[Submission]:
-        """Wait briefly for the active editors' operations, then take the batch."""
-        deadline = time.monotonic() + self._batch_wait
-        while len(doc.pending) < MAX_BATCH:
-            now = time.monotonic()
-            if now >= deadline or not doc.expecting(now):
-                break
-            doc.arrived.clear()
-            if not doc.arrived.wait(min(deadline - now, self._batch_gap)):
-                break  # a lull: the others are not on their way after all
-        return [doc.pending.popleft() for _ in range(min(MAX_BATCH, len(doc.pending)))]
-
     def _lead(self, doc: LiveDocument) -> None:
         """Take the waiting operations and run them as one batch; every one gets an outcome."""
-        batch = self._gather(doc)
+        batch = [doc.pending.popleft() for _ in range(min(MAX_BATCH, len(doc.pending)))]
         try:
             if not doc.loaded:
                 doc.reset(self._store.load(doc.id))
-            plan = self._commit(doc, batch)
+            planner = self._planner(doc)
+            for sub in batch:
+                planner.add(sub)
+            self._gather(doc, batch, planner)
+            plan = self._commit(doc, batch, planner.plan)
         except DocumentGone:
             batch.extend(doc.pending)
             doc.pending.clear()
@@ -185,8 +178,8 @@ class DocumentAuthority:
             return
         self._apply(doc, plan, batch)
 
-    def _commit(self, doc: LiveDocument, batch: list[Submission]) -> Plan | None:
-        """Plan and commit the batch optimistically; if another process moved the head, retry locked."""
+    def _planner(self, doc: LiveDocument) -> BatchPlanner:
+        """A planner on the head as this process knows it; the document row is made on first use."""
         now = now_ms()
         if not doc.exists:
             try:
@@ -195,11 +188,33 @@ class DocumentAuthority:
                 raise DocumentGone(doc.id) from None
             doc.exists = True
         read_after = sync.reader(self._store, doc)
-        plan = plan_batch(doc, batch, now, lambda base: sync.older_history(read_after, doc, base), {})
+        return BatchPlanner(doc, now, lambda base: sync.older_history(read_after, doc, base), {})
+
+    def _gather(self, doc: LiveDocument, batch: list[Submission], planner: BatchPlanner) -> None:
+        """Wait briefly for the active editors' next operations, planning each one as it arrives.
+
+        Planning while the others are still on their way leaves only the commit (and the last
+        arrival's planning) between the last arrival and the acknowledgements.
+        """
+        deadline = time.monotonic() + self._batch_wait
+        while len(batch) < MAX_BATCH:
+            now = time.monotonic()
+            if now >= deadline or not doc.expecting(now, batch):
+                return
+            doc.arrived.clear()
+            if not doc.arrived.wait(min(deadline - now, self._batch_gap)):
+                return  # a lull: the others are not on their way after all
+            while doc.pending and len(batch) < MAX_BATCH:
+                sub = doc.pending.popleft()
+                batch.append(sub)
+                planner.add(sub)
+
+    def _commit(self, doc: LiveDocument, batch: list[Submission], plan: Plan) -> Plan | None:
+        """Commit the plan optimistically; if another process moved the head, plan again locked and retry."""
         if not plan.revisions:
             return plan
         try:
-            self._store.commit(doc.id, doc.revision, plan.content, _stored(plan), now)
+            self._store.commit(doc.id, doc.revision, plan.content, _stored(plan), plan.now_ms)
             return plan
         except CommitConflict:
             pass

@@ -4,8 +4,8 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import islice
-from typing import Any, Callable, Protocol
+from itertools import chain, islice
+from typing import Any, Callable, Iterable, Protocol
 
 from app.documents.ids import DocumentId
 from app.documents.store import StoredDocument, StoredOperation
@@ -128,9 +128,9 @@ class LiveDocument:
         self.editors[conn_id] = now
         self.arrived.set()
 
-    def expecting(self, now: float) -> int:
-        """Recently active editors with nothing waiting: their next op is likely on its way."""
-        waiting = {sub.peer.conn_id for sub in self.pending if sub.peer is not None}
+    def expecting(self, now: float, taken: Iterable[Any] = ()) -> int:
+        """Recently active editors with nothing waiting (nor `taken` into a batch): their next op is likely on its way."""
+        waiting = {sub.peer.conn_id for sub in chain(self.pending, taken) if sub.peer is not None}
         for conn_id, seen in list(self.editors.items()):
             if now - seen > ACTIVE_SECONDS:
                 del self.editors[conn_id]

@@ -58,6 +58,7 @@ class Plan:
     """The head after the batch and the new revisions that lead to it, in order."""
 
     content: str
+    now_ms: int = 0  # the server timestamp of its revisions
     revisions: list[Revision] = field(default_factory=list)
     outcomes: dict[int, Outcome] = field(default_factory=dict)  # by id(submission)
     texts: dict[int, str] = field(default_factory=dict)  # the text after each new revision
@@ -67,29 +68,48 @@ class Plan:
         return self.outcomes[id(submission)]
 
 
-def plan_batch(doc: LiveDocument, batch: list[Submission], now_ms: int, older: OlderHistory,
-               known: dict[str, StoredOperation]) -> Plan:
-    """Rebase and apply each submission in turn on top of the head and of the ones before it.
+class BatchPlanner:
+    """Plans a batch one submission at a time, in arrival order, on top of the head and the ones before.
 
+    The authority adds each operation as it arrives while it gathers the batch, so that only
+    the last one's planning stands between the last arrival and the commit.
     `older(base)` returns the stored revisions after `base` that are no longer in memory
     (StaleRevision when they were collected); `known` holds stored revisions found by op id.
     """
-    plan = Plan(doc.content)
-    seen: dict[str, StoredOperation] = {}
-    for sub in batch:
-        stored = doc.by_op_id.get(sub.op_id) or seen.get(sub.op_id) or known.get(sub.op_id)
+
+    def __init__(self, doc: LiveDocument, now_ms: int, older: OlderHistory,
+                 known: dict[str, StoredOperation]) -> None:
+        self.plan = Plan(doc.content, now_ms)
+        self._doc = doc
+        self._now_ms = now_ms
+        self._older = older
+        self._known = known
+        self._seen: dict[str, StoredOperation] = {}
+
+    def add(self, sub: Submission) -> None:
+        """Decide one submission: a resend, a rejection, or the next revision."""
+        plan, doc = self.plan, self._doc
+        stored = doc.by_op_id.get(sub.op_id) or self._seen.get(sub.op_id) or self._known.get(sub.op_id)
         if stored is not None:
             plan.outcomes[id(sub)] = _resend(stored, sub)
-            continue
+            return
         try:
-            revision, over = _rebased(doc, plan, sub, now_ms, older)
+            revision, over = _rebased(doc, plan, sub, self._now_ms, self._older)
         except OTError as error:
             plan.outcomes[id(sub)] = Outcome("rejected", error=error)
-            continue
-        seen[sub.op_id] = revision.stored
+            return
+        self._seen[sub.op_id] = revision.stored
         plan.revisions.append(revision)
         plan.outcomes[id(sub)] = Outcome("accepted", revision.stored, transformed_over=over)
-    return plan
+
+
+def plan_batch(doc: LiveDocument, batch: list[Submission], now_ms: int, older: OlderHistory,
+               known: dict[str, StoredOperation]) -> Plan:
+    """Plan a whole batch at once (see BatchPlanner)."""
+    planner = BatchPlanner(doc, now_ms, older, known)
+    for sub in batch:
+        planner.add(sub)
+    return planner.plan
 
 
 def _resend(stored: StoredOperation, sub: Submission) -> Outcome:
