@@ -51,6 +51,9 @@ def transform_pair(
     With ``need_against=False`` only ``A'`` is computed (B' comes back as ``[]``): a rebase
     throws B' away, and computing it was half the work.
     """
+    if len(ops) == 1 and len(against) == 1:  # the common case, without the grid walk
+        op, other = ops[0], against[0]
+        return transform(op, other, ops_win_ties), (transform(other, op, not ops_win_ties) if need_against else [])
     done: list[Op] = []
     remaining = list(against)
     last = len(ops) - 1

@@ -40,6 +40,7 @@ _FIELD_NAMES = {
 }
 _TYPES: dict[str, type[Insert] | type[Delete]] = {"Insert": Insert, "Delete": Delete}
 _PART_KEYS = {"position", "content"}
+_SNAKE_KEYS = frozenset(name for name in _FIELD_NAMES.values())
 
 
 def op_from_wire(obj: object) -> Op:
@@ -97,6 +98,8 @@ def _fields(obj: object, allow_parts: bool) -> dict[str, Any]:
     """Map wire keys to field names, refusing unknown and doubled keys."""
     if not isinstance(obj, dict):
         raise InvalidOperation("an operation must be a JSON object")
+    if obj.keys() <= _SNAKE_KEYS:  # already field names, each once: the server's own form
+        return dict(obj)
     fields: dict[str, Any] = {}
     for key, value in obj.items():
         name = "parts" if allow_parts and key == "parts" else _FIELD_NAMES.get(key)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from typing import Any
+from typing import Any, Callable
 
 import websocket
 
@@ -37,9 +37,11 @@ class OrderError(AssertionError):
 class OTClient:
     """One client's view of one document: text, known revision, the op in flight and the buffer."""
 
-    def __init__(self, document_id: str, client_id: int) -> None:
+    def __init__(self, document_id: str, client_id: int,
+                 parse: Callable[[Any], list[Op]] = components_from_wire) -> None:
         self.document_id = document_id
         self.client_id = client_id
+        self._parse = parse  # how a revision from the server becomes components (checked by default)
         self.content = ""
         self.revision = 0
         self.inflight: list[Op] | None = None
@@ -81,7 +83,7 @@ class OTClient:
             raise OrderError(f"{self.client_id}: revision {revision} after {self.revision}")
         if self.inflight_payload is not None and payload["op_id"] == self.inflight_payload["operation"]["op_id"]:
             return self._acked(revision)
-        server = components_from_wire(payload["operation"])
+        server = self._parse(payload["operation"])
         if server and self.inflight:
             self.inflight, server = transform_pair(self.inflight, server, wins_tie(self.inflight[0], server[0]))
         if server and self.buffer:
