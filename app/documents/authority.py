@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from app.documents import sync
-from app.documents.delivery import Count, deliver, replay, send_ack, send_error, send_snapshot
+from app.documents.delivery import Count, deliver, prepare, replay, send_ack, send_error, send_snapshot
 from app.documents.ids import DocumentId
 from app.documents.live import LiveDocument, LiveDocuments, Peer, Subscriber
 from app.documents.planning import BatchPlanner, Outcome, Plan, Refused, Submission, plan_batch
@@ -201,6 +201,7 @@ class DocumentAuthority:
             now = time.monotonic()
             if now >= deadline or not doc.expecting(now, batch):
                 return
+            prepare(doc.id, planner.plan.revisions, planner.plan.wire)  # frames to send, while the wait is idle
             doc.arrived.clear()
             if not doc.arrived.wait(min(deadline - now, self._batch_gap)):
                 return  # a lull: the others are not on their way after all
@@ -250,7 +251,7 @@ class DocumentAuthority:
             if sub.outcome.kind == "accepted" and sub.outcome.stored and sub.peer is not None:
                 origins[sub.outcome.stored.revision] = sub.peer
         doc.extend(plan.revisions, plan.content, plan.texts)
-        deliver(doc, plan.revisions, origins, self._count)
+        deliver(doc, plan.revisions, origins, self._count, plan.wire)
         for sub in batch:
             self._tell(doc, sub)
         self._decided(doc, batch)

@@ -15,6 +15,7 @@ from app.documents.store import StoredOperation
 from app.realtime.frames import encode_frame_bytes, wire_frame
 
 Count = Callable[[str, str, int], None]  # (counter, frame type, n)
+Prepared = dict[tuple[int, str], bytes]  # (revision, frame type) -> the frame's bytes
 REPLAY_CHUNK = 256  # frames per queued write when replaying history
 
 
@@ -41,14 +42,20 @@ def send_error(peer: Peer, code: str, message: str, details: dict[str, Any]) -> 
 
 
 class _Frame:
-    """One frame to several connections: serialised and framed on first use, then shared."""
+    """One frame to several connections: serialised and framed on first use (or before), then shared."""
 
     __slots__ = ("frame_type", "payload", "_wire")
 
-    def __init__(self, frame_type: str, payload: dict[str, Any]) -> None:
+    def __init__(self, frame_type: str, payload: dict[str, Any], wire: bytes | None = None) -> None:
         self.frame_type = frame_type
         self.payload = payload
-        self._wire: bytes | None = None
+        self._wire = wire
+
+    @classmethod
+    def of(cls, stored: StoredOperation, frame_type: str, document_id: str, prepared: Prepared) -> "_Frame":
+        """A revision's `operation` or `operation_ack` frame, with its bytes if they were prepared."""
+        payload = stored.payload(document_id) if frame_type == "operation" else ack_payload(document_id, stored)
+        return cls(frame_type, payload, prepared.get((stored.revision, frame_type)))
 
     @property
     def wire(self) -> bytes:
@@ -68,6 +75,19 @@ def _send_frames(peer: Peer, frames: list[_Frame]) -> None:
         enqueue(b"".join(frame.wire for frame in frames), frames[0].frame_type, count=False)
 
 
+def prepare(document_id: str, revisions: Iterable[Revision], prepared: Prepared) -> None:
+    """Encode planned revisions' `operation` and `operation_ack` frames ahead of their delivery.
+
+    The authority calls this while it waits for the rest of a batch, so that after the commit
+    the first connection's write does not wait for the whole batch to be serialised.
+    """
+    for revision in revisions:
+        for frame_type in ("operation", "operation_ack"):
+            if (revision.stored.revision, frame_type) not in prepared:
+                frame = _Frame.of(revision.stored, frame_type, document_id, prepared)
+                prepared[(revision.stored.revision, frame_type)] = frame.wire
+
+
 def replay(peer: Peer, document_id: str, revisions: Iterable[Revision], count: Count | None) -> None:
     """Send stored revisions as `operation` frames, in order, in a few large writes."""
     chunk: list[_Frame] = []
@@ -82,7 +102,7 @@ def replay(peer: Peer, document_id: str, revisions: Iterable[Revision], count: C
 
 
 def deliver(doc: LiveDocument, revisions: list[Revision], origins: dict[int, Peer],
-            count: Count | None = None) -> None:
+            count: Count | None = None, prepared: Prepared | None = None) -> None:
     """Send each revision, in order, to every subscriber that has not had it; its origin gets an ack.
 
     Called under the document's lock, so each connection sees revisions strictly in order.
@@ -91,8 +111,9 @@ def deliver(doc: LiveDocument, revisions: list[Revision], origins: dict[int, Pee
     """
     if not revisions:
         return
+    prepared = prepared or {}
     numbers = [revision.stored.revision for revision in revisions]
-    frames = [_Frame("operation", revision.stored.payload(doc.id)) for revision in revisions]
+    frames = [_Frame.of(revision.stored, "operation", doc.id, prepared) for revision in revisions]
     originated: dict[object, list[int]] = {}  # connection -> indexes of the revisions it sent
     for index, number in enumerate(numbers):
         origin = origins.get(number)
@@ -107,7 +128,7 @@ def deliver(doc: LiveDocument, revisions: list[Revision], origins: dict[int, Pee
         out = frames[start:]
         for index in originated.get(key, ()):
             if index >= start:
-                out[index - start] = _Frame("operation_ack", ack_payload(doc.id, revisions[index].stored))
+                out[index - start] = _Frame.of(revisions[index].stored, "operation_ack", doc.id, prepared)
                 acked.add(numbers[index])
                 sent["operation_ack"] += 1
         sent["operation"] += len(out)

@@ -62,6 +62,7 @@ class Plan:
     revisions: list[Revision] = field(default_factory=list)
     outcomes: dict[int, Outcome] = field(default_factory=dict)  # by id(submission)
     texts: dict[int, str] = field(default_factory=dict)  # the text after each new revision
+    wire: dict[tuple[int, str], bytes] = field(default_factory=dict)  # frames encoded ahead (delivery.prepare)
 
     def outcome(self, submission: Submission) -> Outcome:
         """What the plan decided for one submission of its batch."""
