@@ -124,7 +124,9 @@ class DocumentAuthority:
         while sub.outcome is None:
             lock = doc.lock
             if not take_if_free(lock):
-                sub.turn.wait(TURN_RECHECK_SECONDS)  # the lock's holder may not be a leader
+                # A leader wakes the next waiting submitter when it is done; another holder of the
+                # lock (a subscribe, an adoption) does not, so then look again now and then.
+                sub.turn.wait(None if doc.leading else TURN_RECHECK_SECONDS)
                 sub.turn.clear()
                 continue
             try:
@@ -134,13 +136,15 @@ class DocumentAuthority:
                     self._enqueue(doc, sub)
                     continue
                 if sub.outcome is None:
+                    doc.leading = True
                     self._lead(doc)
                 if doc.idle:
                     self.documents.evict(doc)
             finally:
+                doc.leading = False
                 lock.release()
-            if doc.pending:
-                doc.pending[0].turn.set()  # it leads the next batch
+                if doc.pending:
+                    doc.pending[0].turn.set()  # it leads the next batch
 
     def _enqueue(self, doc: LiveDocument, sub: Submission) -> None:
         doc.pending.append(sub)

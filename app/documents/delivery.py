@@ -44,18 +44,27 @@ def send_error(peer: Peer, code: str, message: str, details: dict[str, Any]) -> 
 class _Frame:
     """One frame to several connections: serialised and framed on first use (or before), then shared."""
 
-    __slots__ = ("frame_type", "payload", "_wire")
+    __slots__ = ("frame_type", "_payload", "_wire")
 
-    def __init__(self, frame_type: str, payload: dict[str, Any], wire: bytes | None = None) -> None:
+    def __init__(self, frame_type: str, payload: dict[str, Any] | Callable[[], dict[str, Any]],
+                 wire: bytes | None = None) -> None:
         self.frame_type = frame_type
-        self.payload = payload
+        self._payload = payload
         self._wire = wire
 
     @classmethod
     def of(cls, stored: StoredOperation, frame_type: str, document_id: str, prepared: Prepared) -> "_Frame":
         """A revision's `operation` or `operation_ack` frame, with its bytes if they were prepared."""
-        payload = stored.payload(document_id) if frame_type == "operation" else ack_payload(document_id, stored)
-        return cls(frame_type, payload, prepared.get((stored.revision, frame_type)))
+        if frame_type == "operation":
+            return cls(frame_type, lambda: stored.payload(document_id), prepared.get((stored.revision, frame_type)))
+        return cls(frame_type, lambda: ack_payload(document_id, stored), prepared.get((stored.revision, frame_type)))
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The frame's payload (built when first asked for)."""
+        if callable(self._payload):
+            self._payload = self._payload()
+        return self._payload
 
     @property
     def wire(self) -> bytes:

@@ -54,6 +54,7 @@ class LiveDocument:
     doc_id: DocumentId
     lock: threading.Lock = field(default_factory=threading.Lock)
     loaded: bool = False
+    leading: bool = False  # a submitter holds the lock to run a batch (it wakes the next one after)
     evicted: bool = False
     exists: bool = False
     content: str = ""

@@ -111,3 +111,37 @@ def test_server_rebase_matches_client_side_transform(data: st.DataObject, text: 
         client_text = apply_all(client_text, seen)
     assert stored == pending == rebase(incoming, history)
     assert client_text == new_head
+
+
+def _rebase_by_transform_pair(incoming: list[Op], history: list[list[Op]]) -> list[Op]:
+    """The definition: transform_pair against each revision, the tie decided by its first component."""
+    ops = list(incoming)
+    for revision in history:
+        if ops and revision:
+            ops, _ = transform_pair(ops, revision, wins_tie(ops[0], revision[0]))
+    return ops
+
+
+@st.composite
+def server_histories(draw: st.DrawFn, text: str) -> list[list[Op]]:
+    """Revisions as a server makes them: ops made at older bases, so some are split or emptied."""
+    texts, history = [text], []
+    for _ in range(draw(st.integers(0, 6))):
+        base = draw(st.integers(0, len(history)))
+        op = draw(op_on(texts[base], draw(st.sampled_from([1, 2, 3, 4]))))
+        revision = _rebase_by_transform_pair([op], history[base:])
+        history.append(revision)
+        texts.append(apply_all(texts[-1], revision))
+    return history
+
+
+@SETTINGS
+@given(data=st.data(), text=documents, client_id=st.sampled_from([1, 2, 3, 4]))
+def test_rebase_of_one_op_follows_the_definition(data: st.DataObject, text: str, client_id: int) -> None:
+    """`rebase` moves a single op without the list machinery; it must agree with it, splits and all."""
+    history = data.draw(server_histories(text))
+    incoming = [data.draw(op_on(text, client_id))]
+    expected = _rebase_by_transform_pair(incoming, history)
+    rebased = rebase(incoming, history)
+    assert rebased == expected
+    assert [(op.op_id, op.timestamp) for op in rebased] == [(op.op_id, op.timestamp) for op in expected]
