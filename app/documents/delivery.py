@@ -81,7 +81,7 @@ def _send_frames(peer: Peer, frames: list[_Frame]) -> None:
         for frame in frames:
             peer.send(frame.frame_type, frame.payload)
     elif frames:
-        enqueue(b"".join(frame.wire for frame in frames), frames[0].frame_type, count=False)
+        enqueue(b"".join([frame.wire for frame in frames]), frames[0].frame_type, count=False)
 
 
 def prepare(document_id: str, revisions: Iterable[Revision], prepared: Prepared) -> None:

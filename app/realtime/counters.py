@@ -1,15 +1,16 @@
 """Counters the hub and the features riding on it keep for the metrics endpoint."""
 from __future__ import annotations
 
-import threading
 from typing import Any
+
+from app.locks import native_lock
 
 
 class Counters:
     """Named counts, plain (`name -> n`) or labelled (`name -> {label: n}`); safe from any thread."""
 
     def __init__(self, plain: tuple[str, ...] = (), labelled: tuple[str, ...] = ()) -> None:
-        self._lock = threading.Lock()
+        self._lock = native_lock()  # never held across a switch
         self._plain: dict[str, int] = {name: 0 for name in plain}
         self._labelled: dict[str, dict[str, int]] = {name: {} for name in labelled}
 

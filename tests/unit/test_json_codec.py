@@ -52,6 +52,8 @@ def test_loads_reads_what_the_standard_library_reads(value: object) -> None:
 ])
 def test_loads_agrees_where_orjson_would_not(text: str) -> None:
     assert repr(_typed(loads(text))) == repr(_typed(json.loads(text)))
+    data = text.encode("utf-8", "surrogatepass")
+    assert repr(_typed(loads(data))) == repr(_typed(json.loads(data)))
 
 
 @pytest.mark.parametrize("text", ["", "{", "[1,]", "{'a': 1}", "nul", "[" * 5000 + "]" * 5000])

@@ -27,3 +27,20 @@ def test_a_busy_gevent_lock_does_not_yield_to_other_greenlets() -> None:
     assert ran == ["other"]
     other.join()
     lock.release()
+
+
+def test_native_lock_excludes_real_threads_and_is_not_gevents() -> None:
+    import gevent.lock
+
+    from app.locks import native_lock
+
+    lock = native_lock()
+    assert not isinstance(lock, (gevent.thread.LockType, gevent.lock.Semaphore))
+    seen: list[bool] = []
+    with lock:
+        worker = threading.Thread(target=lambda: seen.append(lock.acquire(timeout=0.05)))
+        worker.start()
+        worker.join()
+    assert seen == [False]
+    assert lock.acquire(timeout=1)
+    lock.release()
