@@ -4,7 +4,11 @@ Workload (both sides): one document, K editors each submitting OPS random edits 
 of 1-4 letters, 40% deletes of 1-3 characters), each waiting for its ack before the next.
 Reports ops/s (all acks / wall time) and p50/p99 ack latency for each K, then the ratios.
 
-    .venv/bin/python bench/ot.py [--ks 8,32] [--ops 500] [--procs N] [--skip-sharedb]
+    .venv/bin/python bench/ot.py [--ks 8,32] [--ops 500] [--rounds 3] [--procs N] [--skip-sharedb]
+
+Each K runs both peers in turn, --rounds times (who goes first alternates); the table shows
+the median of each figure and the ratios of the medians, with every round's ratio above it
+(this machine's speed drifts by 20% and more from one minute to the next).
 
 Both sides drive their editors from the same number of client processes, one per 16 editors:
 K=8 in one (four only added context switches on two cores: 1,680 vs 2,314 ops/s for ours), K=32
@@ -21,6 +25,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -213,10 +218,11 @@ def print_table(rows: dict[tuple[str, int], dict[str, Any]], ks: list[int], ops:
 
 
 def main() -> None:
-    """Run both peers at each K, interleaved so that machine noise hits both alike."""
+    """Run both peers at each K, alternating them over several rounds so that machine noise hits both alike."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ks", default="8,32")
     parser.add_argument("--ops", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each peer per K; the table shows medians")
     parser.add_argument("--procs", type=int, default=0,
                         help=f"client processes per side (default: one per {EDITORS_PER_PROCESS} editors)")
     parser.add_argument("--skip-sharedb", action="store_true")
@@ -225,23 +231,50 @@ def main() -> None:
     ks = [int(k) for k in args.ks.split(",")]
     if not args.skip_sharedb:
         install_sharedb()
-    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-ot-") as data_dir:
         server = ServerProcess(Path(data_dir), env=SERVER_ENV).start()
         try:
             with (sharedb_server() if not args.skip_sharedb else _nothing()) as peer:
-                for k in ks:
-                    procs = args.procs or -(-k // EDITORS_PER_PROCESS)
-                    rows[("ours", k)] = run_ours(server, k, args.ops, procs)
-                    print(f"ours K={k}: {rows[('ours', k)]}", flush=True)
-                    if peer is not None:
-                        rows[("sharedb", k)] = run_sharedb(peer, k, args.ops, procs)
-                        print(f"sharedb K={k}: {rows[('sharedb', k)]}", flush=True)
+                for round_number in range(max(1, args.rounds)):
+                    for k in ks:
+                        procs = args.procs or -(-k // EDITORS_PER_PROCESS)
+                        sides = [("ours", lambda: run_ours(server, k, args.ops, procs))]
+                        if peer is not None:
+                            sides.append(("sharedb", lambda: run_sharedb(peer, k, args.ops, procs)))
+                        if round_number % 2:
+                            sides.reverse()  # neither side always runs first
+                        for name, run in sides:
+                            row = run()
+                            runs.setdefault((name, k), []).append(row)
+                            print(f"round {round_number + 1} {name} K={k}: {row}", flush=True)
         finally:
             server.stop()
             if args.server_log:
                 shutil.copy(server.log_path, args.server_log)
-    print_table(rows, ks, args.ops)
+    print_rounds(runs, ks)
+    print_table({key: median_row(rows) for key, rows in runs.items()}, ks, args.ops)
+
+
+def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's median over the rounds (converged only if every round converged)."""
+    out: dict[str, Any] = {}
+    for key, value in rows[0].items():
+        if isinstance(value, bool):
+            out[key] = all(row[key] for row in rows)
+        else:
+            out[key] = statistics.median(row[key] for row in rows)
+    return out
+
+
+def print_rounds(runs: dict[tuple[str, int], list[dict[str, Any]]], ks: list[int]) -> None:
+    """The ratio of each round, to show the spread behind the medians."""
+    for k in ks:
+        ours, peer = runs.get(("ours", k), []), runs.get(("sharedb", k), [])
+        if ours and peer:
+            pairs = list(zip(ours, peer))
+            print(f"K={k} rounds: ops/s x" + ", x".join(f"{a['ops_s'] / b['ops_s']:.2f}" for a, b in pairs)
+                  + "; p99 x" + ", x".join(f"{a['p99'] / b['p99']:.2f}" for a, b in pairs))
 
 
 @contextmanager
