@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ot.errors import InvalidOperation, StaleRevision
 from ot.operations import Delete, Insert, Op, apply, apply_all, check_int, derived, invert
-from ot.transform import transform, transform_pair, wins_tie
+from ot.transform import _index_after_delete, transform, transform_pair, wins_tie
 
 Revision = Sequence[Op]
 
@@ -74,20 +74,17 @@ def _rebase_one(op: Op, history_after: Sequence[Revision]) -> list[Op]:
     for index, revision in enumerate(history_after):
         if not revision:
             continue
-        wins = client_id < revision[0].client_id
+        wins = wins_tie(op, revision[0])
         before = (position, content)
         for other in revision:
             if isinstance(other, Delete):
-                removed = len(other.content)
-                end = other.position + removed
                 if not is_insert:
-                    start, stop = max(position, other.position), min(position + len(content), end)
+                    start, stop = max(position, other.position), min(position + len(content), other.end)
                     if start < stop:
                         content = content[: start - position] + content[stop - position:]
                         if not content:
                             return []
-                if position > other.position:
-                    position = position - removed if position >= end else other.position
+                position = _index_after_delete(position, other)
             elif is_insert:
                 if position > other.position or (position == other.position and not wins):
                     position += len(other.content)

@@ -40,7 +40,7 @@ _FIELD_NAMES = {
 }
 _TYPES: dict[str, type[Insert] | type[Delete]] = {"Insert": Insert, "Delete": Delete}
 _PART_KEYS = {"position", "content"}
-_SNAKE_KEYS = frozenset(name for name in _FIELD_NAMES.values())
+_SNAKE_KEYS = frozenset(_FIELD_NAMES.values())
 
 
 def op_from_wire(obj: object) -> Op:

@@ -82,7 +82,6 @@ class BatchPlanner:
                  known: dict[str, StoredOperation]) -> None:
         self.plan = Plan(doc.content, now_ms)
         self._doc = doc
-        self._now_ms = now_ms
         self._older = older
         self._known = known
         self._seen: dict[str, StoredOperation] = {}
@@ -95,7 +94,7 @@ class BatchPlanner:
             plan.outcomes[id(sub)] = _resend(stored, sub)
             return
         try:
-            revision, over = _rebased(doc, plan, sub, self._now_ms, self._older)
+            revision, over = _rebased(doc, plan, sub, plan.now_ms, self._older)
         except OTError as error:
             plan.outcomes[id(sub)] = Outcome("rejected", error=error)
             return

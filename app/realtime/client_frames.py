@@ -161,11 +161,6 @@ def _message(opcode: int, data: bytes) -> Frame:
         raise ProtocolViolation(CLOSE_INVALID_DATA, "a text message must be valid UTF-8") from None
 
 
-def control_frame(opcode: int, payload: bytes = b"") -> bytes:
-    """An unmasked control frame from the server (pong, ping, close): payload at most 125 bytes."""
-    return bytes((0x80 | opcode, len(payload))) + payload
-
-
 class InlineReader:
     """The `thread_class` given to simple-websocket: its reader thread is never started.
 

@@ -20,7 +20,6 @@ from app.realtime.client_frames import (
     ClientFrameReader,
     ProtocolViolation,
     close_payload,
-    control_frame,
 )
 from app.realtime.frames import encode_frame, wire_frame
 from app.realtime.serialized_socket import SerializedSocket
@@ -43,7 +42,7 @@ KEEPALIVE_MISSES = 2  # pings in a row without a pong (or any frame) before the 
 
 _CLOSE = object()
 _PING = object()
-_PING_FRAME = control_frame(OP_PING)
+_PING_FRAME = wire_frame(b"", OP_PING)
 
 
 class _Remainder(bytes):
@@ -162,7 +161,7 @@ class Connection:
                 self._heard_since_ping = True
                 return data  # type: ignore[no-any-return]
             if opcode == OP_PING:
-                self.enqueue(control_frame(OP_PONG, data), "pong", count=False)
+                self.enqueue(wire_frame(data, OP_PONG), "pong", count=False)
             elif opcode == OP_PONG:
                 self.ws.pong_received = True
             elif opcode == OP_CLOSE:

@@ -71,16 +71,17 @@ def decode_frame(data: str | bytes, max_bytes: int) -> InboundFrame:
     return InboundFrame(frame_type, payload)
 
 
-def wire_frame(text: str | bytes) -> bytes:
-    """The bytes of one unmasked, final text frame (RFC 6455 5.2): the same for every connection,
+def wire_frame(text: str | bytes, opcode: int = 0x1) -> bytes:
+    """The bytes of one unmasked, final frame (RFC 6455 5.2): the same for every connection,
     so a fan-out frames its message once (connections never negotiate compression).
-    `text` is the frame's JSON, as text or already UTF-8."""
+    `text` is the frame's JSON, as text or already UTF-8; with a control `opcode` (ping, pong,
+    close) it is that frame's payload, at most 125 bytes."""
     data = text if isinstance(text, bytes) else text.encode("utf-8")
-    size = len(data)
+    size, first = len(data), 0x80 | opcode
     if size < 126:
-        header = bytes((0x81, size))
+        header = bytes((first, size))
     elif size < 65536:
-        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+        header = bytes((first, 126)) + size.to_bytes(2, "big")
     else:
-        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+        header = bytes((first, 127)) + size.to_bytes(8, "big")
     return header + data

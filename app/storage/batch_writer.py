@@ -41,8 +41,7 @@ class BatchWriter:
         self._cond = threading.Condition()
         self._queue: list[tuple[Sequence[Any], _Waiter | None]] = []
         self._queued = 0
-        self._threads: list[threading.Thread] = []
-        self._live = 0  # flushers running in this process
+        self._threads: list[threading.Thread] = []  # the flushers running in this process
         self._pid = os.getpid()
         self._flushers = max(1, flushers)
         self._closed = False
@@ -79,14 +78,13 @@ class BatchWriter:
     def _ensure_thread(self) -> None:
         """Start the flushers on first use (after a fork, and after gevent has patched threading).
 
-        Called under the condition. Flushers count themselves out when they end; asking each
-        thread `is_alive()` instead would yield to every other greenlet under gevent.
+        Called under the condition. Flushers leave the list themselves when they end; asking
+        each thread `is_alive()` instead would yield to every other greenlet under gevent.
         """
         if self._pid != os.getpid():  # the parent's threads do not exist in a forked child
-            self._pid, self._live, self._threads = os.getpid(), 0, []
-        while self._live < self._flushers:
+            self._pid, self._threads = os.getpid(), []
+        while len(self._threads) < self._flushers:
             thread = threading.Thread(target=self._run_counted, name=f"writer-{self.name}", daemon=True)
-            self._live += 1
             self._threads.append(thread)
             thread.start()
 
@@ -95,7 +93,6 @@ class BatchWriter:
             self._run()
         finally:
             with self._cond:
-                self._live -= 1
                 self._threads = [t for t in self._threads if t is not threading.current_thread()]
 
     def _take(self) -> list[tuple[Sequence[Any], _Waiter | None]] | None:

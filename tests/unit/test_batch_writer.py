@@ -95,7 +95,7 @@ def test_a_flusher_that_ended_is_replaced() -> None:
     writer = BatchWriter(flush, name="t", linger_ms=0)
     writer.write_later([1])
     deadline = time.monotonic() + 5
-    while writer._live and time.monotonic() < deadline:
+    while writer._threads and time.monotonic() < deadline:
         time.sleep(0.01)
     writer.write([2], timeout=5)
     writer.close()
