@@ -6,9 +6,7 @@ hub takes pre-framed bytes through `enqueue(data, type, count=False)`).
 """
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections import Counter
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Collection, Iterable
 
 from app.documents.live import LiveDocument, Peer, Revision
 from app.documents.store import StoredOperation
@@ -41,47 +39,18 @@ def send_error(peer: Peer, code: str, message: str, details: dict[str, Any]) -> 
     peer.send("error", {"code": code, "message": message, "details": details})
 
 
-class _Frame:
-    """One frame to several connections: serialised and framed on first use (or before), then shared."""
-
-    __slots__ = ("frame_type", "_payload", "_wire")
-
-    def __init__(self, frame_type: str, payload: dict[str, Any] | Callable[[], dict[str, Any]],
-                 wire: bytes | None = None) -> None:
-        self.frame_type = frame_type
-        self._payload = payload
-        self._wire = wire
-
-    @classmethod
-    def of(cls, stored: StoredOperation, frame_type: str, document_id: str, prepared: Prepared) -> "_Frame":
-        """A revision's `operation` or `operation_ack` frame, with its bytes if they were prepared."""
-        if frame_type == "operation":
-            return cls(frame_type, lambda: stored.payload(document_id), prepared.get((stored.revision, frame_type)))
-        return cls(frame_type, lambda: ack_payload(document_id, stored), prepared.get((stored.revision, frame_type)))
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        """The frame's payload (built when first asked for)."""
-        if callable(self._payload):
-            self._payload = self._payload()
-        return self._payload
-
-    @property
-    def wire(self) -> bytes:
-        """The WebSocket frame's bytes (the same for every connection)."""
-        if self._wire is None:
-            self._wire = wire_frame(encode_frame_bytes(self.frame_type, self.payload))
-        return self._wire
+def _payload(frame_type: str, stored: StoredOperation, document_id: str) -> dict[str, Any]:
+    """A revision's `operation` payload, or the `operation_ack` payload its sender gets."""
+    return stored.payload(document_id) if frame_type == "operation" else ack_payload(document_id, stored)
 
 
-def _send_frames(peer: Peer, frames: list[_Frame]) -> None:
-    """Queue frames to a connection as one write; one `send` each for a peer that takes only payloads."""
-    enqueue = getattr(peer, "enqueue", None)
-    if enqueue is None:
-        for frame in frames:
-            peer.send(frame.frame_type, frame.payload)
-    elif frames:
-        enqueue(b"".join([frame.wire for frame in frames]), frames[0].frame_type, count=False)
+def _wire(prepared: Prepared, stored: StoredOperation, frame_type: str, document_id: str) -> bytes:
+    """A revision's frame as WebSocket bytes, encoded once and kept in `prepared` for every connection."""
+    key = (stored.revision, frame_type)
+    data = prepared.get(key)
+    if data is None:
+        data = prepared[key] = wire_frame(encode_frame_bytes(frame_type, _payload(frame_type, stored, document_id)))
+    return data
 
 
 def prepare(document_id: str, revisions: Iterable[Revision], prepared: Prepared) -> None:
@@ -91,23 +60,42 @@ def prepare(document_id: str, revisions: Iterable[Revision], prepared: Prepared)
     the first connection's write does not wait for the whole batch to be serialised.
     """
     for revision in revisions:
-        for frame_type in ("operation", "operation_ack"):
-            if (revision.stored.revision, frame_type) not in prepared:
-                frame = _Frame.of(revision.stored, frame_type, document_id, prepared)
-                prepared[(revision.stored.revision, frame_type)] = frame.wire
+        _wire(prepared, revision.stored, "operation", document_id)
+        _wire(prepared, revision.stored, "operation_ack", document_id)
+
+
+def _send_revisions(peer: Peer, document_id: str, stored: list[StoredOperation], start: int,
+                    acks: Collection[int], prepared: Prepared, ops: list[bytes] | None = None) -> None:
+    """Revisions `stored[start:]` to one connection in one write, the indexes in `acks` as acknowledgements.
+
+    `ops` holds every revision's `operation` bytes when the caller made them already; a peer
+    without `enqueue` (it takes payloads, not bytes) gets one `send` per frame.
+    """
+    enqueue = getattr(peer, "enqueue", None)
+    if enqueue is None:
+        for index in range(start, len(stored)):
+            frame_type = "operation_ack" if index in acks else "operation"
+            peer.send(frame_type, _payload(frame_type, stored[index], document_id))
+        return
+    if start >= len(stored):
+        return
+    out = ops[start:] if ops is not None else [_wire(prepared, op, "operation", document_id) for op in stored[start:]]
+    for index in acks:
+        out[index - start] = _wire(prepared, stored[index], "operation_ack", document_id)
+    enqueue(b"".join(out), "operation", count=False)
 
 
 def replay(peer: Peer, document_id: str, revisions: Iterable[Revision], count: Count | None) -> None:
     """Send stored revisions as `operation` frames, in order, in a few large writes."""
-    chunk: list[_Frame] = []
+    chunk: list[StoredOperation] = []
     for revision in revisions:
-        chunk.append(_Frame("operation", revision.stored.payload(document_id)))
+        chunk.append(revision.stored)
         if len(chunk) >= REPLAY_CHUNK:
-            _send_frames(peer, chunk)
-            _count(count, Counter({"operation": len(chunk)}))
+            _send_revisions(peer, document_id, chunk, 0, (), {})
+            _count(count, len(chunk), 0)
             chunk = []
-    _send_frames(peer, chunk)
-    _count(count, Counter({"operation": len(chunk)}))
+    _send_revisions(peer, document_id, chunk, 0, (), {})
+    _count(count, len(chunk), 0)
 
 
 def deliver(doc: LiveDocument, revisions: list[Revision], origins: dict[int, Peer],
@@ -115,43 +103,39 @@ def deliver(doc: LiveDocument, revisions: list[Revision], origins: dict[int, Pee
     """Send each revision, in order, to every subscriber that has not had it; its origin gets an ack.
 
     Called under the document's lock, so each connection sees revisions strictly in order.
-    The frames are shared: a subscriber gets the tail of the batch it has not had (a slice),
-    with its own operations swapped for their acks.
+    The revisions are consecutive and their frames shared: a subscriber gets the tail of the
+    batch it has not had, with its own operations swapped for their acks.
     """
     if not revisions:
         return
-    prepared = prepared or {}
-    numbers = [revision.stored.revision for revision in revisions]
-    frames = [_Frame.of(revision.stored, "operation", doc.id, prepared) for revision in revisions]
-    originated: dict[object, list[int]] = {}  # connection -> indexes of the revisions it sent
-    for index, number in enumerate(numbers):
-        origin = origins.get(number)
-        if origin is not None:
-            originated.setdefault(origin.conn_id, []).append(index)
-    sent: Counter[str] = Counter()
-    acked: set[int] = set()
-    for key, subscriber in doc.subscribers.items():
-        start = bisect_right(numbers, subscriber.sent_revision)
-        if start == len(numbers):
-            continue
-        out = frames[start:]
-        for index in originated.get(key, ()):
-            if index >= start:
-                out[index - start] = _Frame.of(revisions[index].stored, "operation_ack", doc.id, prepared)
-                acked.add(numbers[index])
-                sent["operation_ack"] += 1
-        sent["operation"] += len(out)
-        subscriber.sent_revision = numbers[-1]
-        _send_frames(subscriber.peer, out)
-    sent["operation"] -= sent["operation_ack"]
+    prepared = {} if prepared is None else prepared
+    document_id = doc.id
+    stored = [revision.stored for revision in revisions]
+    first, last = stored[0].revision, stored[-1].revision
+    ops = [_wire(prepared, op, "operation", document_id) for op in stored]
+    own: dict[object, list[int]] = {}  # connection -> indexes of the revisions it sent
     for number, origin in origins.items():
-        if number not in acked:
-            send_ack(origin, doc.id, revisions[numbers.index(number)].stored)
-    _count(count, sent)
+        own.setdefault(origin.conn_id, []).append(number - first)
+    acked: set[int] = set()
+    frames = 0
+    for key, subscriber in doc.subscribers.items():
+        start = max(0, subscriber.sent_revision + 1 - first)
+        if start >= len(stored):
+            continue
+        acks = [index for index in own.get(key, ()) if index >= start]
+        acked.update(acks)
+        frames += len(stored) - start
+        subscriber.sent_revision = last
+        _send_revisions(subscriber.peer, document_id, stored, start, acks, prepared, ops)
+    for number, origin in origins.items():
+        if number - first not in acked:
+            send_ack(origin, document_id, stored[number - first])
+    _count(count, frames - len(acked), len(acked))
 
 
-def _count(count: Count | None, sent: Counter[str]) -> None:
+def _count(count: Count | None, operations: int, acks: int) -> None:
     if count is not None:
-        for frame_type, n in sent.items():
-            if n:
-                count("frames_out", frame_type, n)
+        if operations:
+            count("frames_out", "operation", operations)
+        if acks:
+            count("frames_out", "operation_ack", acks)

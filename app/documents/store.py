@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Callable, Sequence, cast
 
 from sqlalchemy import Connection, Engine, Select, Table, bindparam, func, insert, select, update
@@ -229,9 +230,14 @@ class _DriverStatement:
         compiled = statement.compile(dialect=engine.dialect)
         self.sql: str = compiled.string
         self._order: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positional else None
+        # With two or more names, itemgetter returns their values as a tuple, built in C.
+        self._pick: Callable[[dict[str, Any]], Any] | None = (
+            itemgetter(*self._order) if self._order and len(self._order) > 1 else None)
 
     def params(self, values: dict[str, Any]) -> Any:
         """Parameters in the driver's style: a tuple for `?`, the dict itself for `%(name)s`."""
+        if self._pick is not None:
+            return self._pick(values)
         return values if self._order is None else tuple(values[name] for name in self._order)
 
 

@@ -26,6 +26,10 @@ class SerializedSocket:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER_BYTES)
         except (OSError, AttributeError):
             pass
+        try:  # each write is whole frames (a batch of them): Nagle would only hold it back
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass
 
     def send(self, data: bytes, flags: int = 0) -> int:
         """Write all of `data` (waiting for buffer space) before any other writer may start."""
