@@ -4,11 +4,14 @@ Workload (both sides): one document, K editors each submitting OPS random edits 
 of 1-4 letters, 40% deletes of 1-3 characters), each waiting for its ack before the next.
 Reports ops/s (all acks / wall time) and p50/p99 ack latency for each K, then the ratios.
 
-    .venv/bin/python bench/ot.py [--ks 8,32] [--ops 500] [--rounds 3] [--procs N] [--skip-sharedb]
+    .venv/bin/python bench/ot.py [--ks 8,32] [--ops 500] [--rounds 5] [--warmup 1] [--procs N] [--skip-sharedb]
 
 Each K runs both peers in turn, --rounds times (who goes first alternates); the table shows
 the median of each figure and the ratios of the medians, with every round's ratio above it
-(this machine's speed drifts by 20% and more from one minute to the next).
+(this machine's speed drifts by 20% and more from one minute to the next). Before them, each
+peer runs --warmup uncounted rounds per K: a fresh process is slower at first on both sides
+(Node's JIT; our first commits grow the SQLite files), and at K=8 a round lasts under a
+second, so a cold round weighed on the median of three.
 
 Both sides drive their editors from the same number of client processes, one per 16 editors:
 K=8 in one (four only added context switches on two cores: 1,680 vs 2,314 ops/s for ours), K=32
@@ -222,7 +225,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ks", default="8,32")
     parser.add_argument("--ops", type=int, default=500)
-    parser.add_argument("--rounds", type=int, default=3, help="runs of each peer per K; the table shows medians")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of each peer per K; the table shows medians")
+    parser.add_argument("--warmup", type=int, default=1, help="uncounted runs of each peer per K before them")
     parser.add_argument("--procs", type=int, default=0,
                         help=f"client processes per side (default: one per {EDITORS_PER_PROCESS} editors)")
     parser.add_argument("--skip-sharedb", action="store_true")
@@ -236,7 +240,8 @@ def main() -> None:
         server = ServerProcess(Path(data_dir), env=SERVER_ENV).start()
         try:
             with (sharedb_server() if not args.skip_sharedb else _nothing()) as peer:
-                for round_number in range(max(1, args.rounds)):
+                warmups = max(0, args.warmup)
+                for round_number in range(-warmups, max(1, args.rounds)):
                     for k in ks:
                         procs = args.procs or -(-k // EDITORS_PER_PROCESS)
                         sides = [("ours", lambda: run_ours(server, k, args.ops, procs))]
@@ -246,6 +251,9 @@ def main() -> None:
                             sides.reverse()  # neither side always runs first
                         for name, run in sides:
                             row = run()
+                            if round_number < 0:
+                                print(f"warm-up {name} K={k}: {row['ops_s']:.0f} ops/s (not counted)", flush=True)
+                                continue
                             runs.setdefault((name, k), []).append(row)
                             print(f"round {round_number + 1} {name} K={k}: {row}", flush=True)
         finally:
