@@ -122,14 +122,19 @@ class Connection:
         """Write inline when nothing is queued and the socket takes it now: no writer wake-up.
 
         A fan-out to a thousand idle connections then costs a thousand non-blocking sends, not
-        a thousand greenlet switches. Anything the kernel does not take goes to the writer.
+        a thousand greenlet switches. Anything the kernel does not take goes to the writer, and
+        so does a write to a peer that is gone: the writer meets the same error and ends the
+        connection, while the fan-out that called us goes on to the other connections.
         """
         if self._pending or not take_if_free(self._write_lock):
             return False
         try:
             if self._pending or not self.ws.connected or not isinstance(self.ws.sock, SerializedSocket):
                 return False
-            sent = self.ws.sock.send_nowait(data)
+            try:
+                sent = self.ws.sock.send_nowait(data)
+            except OSError:  # EPIPE, ECONNRESET: the peer vanished before its reader noticed
+                return False
             if sent <= 0:
                 return False
             if sent < len(data):
