@@ -1,5 +1,10 @@
 """Auth over a real server: register, login, me, and every refused token."""
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from argon2 import PasswordHasher
 
 from tests.support.api import Api, unique_name
 from tests.support.tokens import bad_tokens
@@ -70,3 +75,24 @@ def test_errors_never_leak_html_or_traces(api: Api) -> None:
         assert "error" in resp.json() and "Traceback" not in resp.text
     assert api.get("/no/such/route").json()["error"]["code"] == "not_found"
     assert api.request("PUT", "/api/v1/auth/login").json()["error"]["code"] == "method_not_allowed"
+
+
+def test_password_hashing_leaves_the_event_loop_free(api: Api) -> None:
+    """Argon2 runs in threads: requests keep being answered while sign-ups hash.
+
+    On the loop, each ~90 ms hash held every other request (and WebSocket) of the worker until
+    it was done, so a health check made meanwhile waited about half a hash, or more.
+    """
+    started = time.perf_counter()
+    PasswordHasher().hash("a-password-to-time")
+    hash_s = time.perf_counter() - started
+    waits: list[float] = []
+    with ThreadPoolExecutor(6) as pool:
+        signups = [pool.submit(api.register, "hashing") for _ in range(6)]
+        while not all(signup.done() for signup in signups):
+            started = time.perf_counter()
+            assert api.get("/healthz").status_code == 200
+            waits.append(time.perf_counter() - started)
+        assert all(signup.result().token for signup in signups)
+    assert len(waits) >= 3
+    assert statistics.median(waits) < hash_s / 4, (hash_s, sorted(waits))
