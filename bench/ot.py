@@ -10,7 +10,7 @@ Each K runs both peers in turn, --rounds times (who goes first alternates); the 
 the median of each figure and the ratios of the medians, with every round's ratio above it
 (this machine's speed drifts by 20% and more from one minute to the next). Before them, each
 peer runs --warmup uncounted rounds per K: a fresh process is slower at first on both sides
-(Node's JIT; our first commits grow the SQLite files), and at K=8 a round lasts under a
+(Node's JIT; our first two rounds ran ~20% below the rest), and at K=8 a round lasts under a
 second, so a cold round weighed on the median of three.
 
 Both sides drive their editors from the same number of client processes, one per 16 editors:

@@ -91,3 +91,5 @@ def test_document_fan_out_reaches_the_live_subscriber_past_a_vanished_one(dead_f
     assert text.index('"op1"') < text.index('"op2"') < text.index('"op3"')
     assert doc.subscribers["gone"].sent_revision == 3 and doc.subscribers["live"].sent_revision == 3
     assert _wait_for(lambda: gone.closing) and not live.closing
+    live.close()
+    live_client.close()
