@@ -22,14 +22,14 @@ class SerializedSocket:
         self._sock = sock
         self._lock = threading.Lock()
         self._cooperative = type(sock).__module__.startswith("gevent")
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER_BYTES)
-        except (OSError, AttributeError):
-            pass
-        try:  # each write is whole frames (a batch of them): Nagle would only hold it back
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except (OSError, AttributeError):
-            pass
+        # A bounded kernel buffer per slow client; no Nagle, since each write is whole frames
+        # (a batch of them) and Nagle could only hold one back. Sockets without them keep defaults.
+        for level, option, value in ((socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER_BYTES),
+                                     (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)):
+            try:
+                sock.setsockopt(level, option, value)
+            except (OSError, AttributeError):
+                pass
 
     def send(self, data: bytes, flags: int = 0) -> int:
         """Write all of `data` (waiting for buffer space) before any other writer may start."""

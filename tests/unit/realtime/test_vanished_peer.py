@@ -8,7 +8,6 @@ whose client end is closed fails the server end's next write with EPIPE, every t
 from __future__ import annotations
 
 import socket
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -20,6 +19,7 @@ from app.documents.store import StoredOperation
 from app.realtime.connection import Connection
 from app.realtime.counters import Counters
 from app.realtime.serialized_socket import SerializedSocket
+from tests.support.hub import eventually
 
 
 def _connection(conn_id: str) -> tuple[Connection, socket.socket]:
@@ -52,21 +52,12 @@ def _read_until(sock: socket.socket, marker: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _wait_for(condition, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def test_a_write_to_a_vanished_peer_ends_that_connection_without_raising() -> None:
     conn = _vanished("gone")
 
     conn.enqueue(b"\x81\x02hi", "operation")  # EPIPE inline: handed to the writer, not raised
 
-    assert _wait_for(lambda: conn.closing)
+    eventually(lambda: conn.closing, what="the vanished peer's connection closing")
     assert conn.close_label == "connection_lost"
     assert conn.enqueue(b"\x81\x02hi", "operation") is False  # later frames are dropped
 
@@ -90,6 +81,7 @@ def test_document_fan_out_reaches_the_live_subscriber_past_a_vanished_one(dead_f
     assert text.count('"type":"operation"') == 2 and text.count('"type":"operation_ack"') == 1
     assert text.index('"op1"') < text.index('"op2"') < text.index('"op3"')
     assert doc.subscribers["gone"].sent_revision == 3 and doc.subscribers["live"].sent_revision == 3
-    assert _wait_for(lambda: gone.closing) and not live.closing
+    eventually(lambda: gone.closing, what="the vanished peer's connection closing")
+    assert not live.closing
     live.close()
     live_client.close()
