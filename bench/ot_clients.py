@@ -24,6 +24,9 @@ from ot.operations import derived
 from tests.support.ot_client import OTClient
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz "
+_HEADER_16 = struct.Struct("!BBH").pack
+_UNPACK_16 = struct.Struct("!H").unpack_from
+_UNPACK_64 = struct.Struct("!Q").unpack_from
 
 
 @dataclass
@@ -70,12 +73,13 @@ class RawEditor:
                  total_revisions: int, seed: int) -> None:
         self.client = OTClient(document_id, client_id, parse=trusted_components)
         self.rng = random.Random(seed)
+        self.mask_rng = random.Random(seed ^ 0x5EED)
         self.ops_left = ops
         self.total_revisions = total_revisions
         self.sock = socket.create_connection((host, port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._handshake(host, port, token)
-        self.buffer = bytearray()
+        self.buffer = b""  # an incomplete frame from the last read
         self.sent_at = 0.0
         self.last_ack_at = 0.0
         self.latencies_ms: list[float] = []
@@ -99,37 +103,42 @@ class RawEditor:
         self._leftover = rest
 
     def send(self, frame_type: str, payload: dict[str, Any]) -> None:
-        """One masked text frame."""
+        """One masked text frame (the key from a PRNG: a load generator needs no unpredictable one)."""
         data = orjson.dumps({"type": frame_type, "payload": payload})
-        mask = os.urandom(4)
         size = len(data)
-        header = bytes([0x81]) + (bytes([0x80 | size]) if size < 126 else struct.pack("!BH", 0x80 | 126, size))
-        masked = (int.from_bytes(data, "big") ^ int.from_bytes((mask * (size // 4 + 1))[:size], "big"))
+        mask = self.mask_rng.getrandbits(32).to_bytes(4, "big")
+        header = bytes((0x81, 0x80 | size)) if size < 126 else _HEADER_16(0x81, 0x80 | 126, size)
+        masked = int.from_bytes(data, "big") ^ int.from_bytes((mask * (size // 4 + 1))[:size], "big")
         self.sock.sendall(header + mask + masked.to_bytes(size, "big"))
 
     def frames(self, data: bytes) -> list[dict[str, Any]]:
-        """Parse every complete frame in the buffer (server frames are unmasked)."""
-        self.buffer += data
-        out, buf, at = [], self.buffer, 0
-        while len(buf) - at >= 2:
-            opcode, size = buf[at] & 0x0F, buf[at + 1] & 0x7F
+        """Parse every complete frame received so far (server frames are unmasked).
+
+        A read usually holds whole frames only, so they are parsed from it in place and just
+        an incomplete tail is kept for the next read.
+        """
+        if self.buffer:
+            data = self.buffer + data
+        out, at, end, view = [], 0, len(data), memoryview(data)
+        while end - at >= 2:
+            opcode, size = data[at] & 0x0F, data[at + 1] & 0x7F
             start = at + 2
             if size == 126:
-                if len(buf) - at < 4:
+                if end - at < 4:
                     break
-                size, start = struct.unpack_from("!H", buf, at + 2)[0], at + 4
+                size, start = _UNPACK_16(data, at + 2)[0], at + 4
             elif size == 127:
-                if len(buf) - at < 10:
+                if end - at < 10:
                     break
-                size, start = struct.unpack_from("!Q", buf, at + 2)[0], at + 10
-            if len(buf) - start < size:
+                size, start = _UNPACK_64(data, at + 2)[0], at + 10
+            if end - start < size:
                 break
             if opcode == 1:
-                out.append(orjson.loads(memoryview(buf)[start:start + size]))
+                out.append(orjson.loads(view[start:start + size]))
             elif opcode == 9:
-                self._pong(bytes(buf[start:start + size]))
+                self._pong(bytes(view[start:start + size]))
             at = start + size
-        del buf[:at]
+        self.buffer = data[at:] if at < end else b""
         return out
 
     def _pong(self, data: bytes) -> None:

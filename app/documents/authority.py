@@ -10,8 +10,9 @@ missed, delivers that, and plans again (bounded).
 Group commit: before committing its batch the leader waits (at most BATCH_WAIT_SECONDS, and
 no longer than BATCH_GAP_SECONDS between two arrivals) for the editors who were active in the
 last second and have nothing waiting yet, since under load their next operation is already
-on its way; a lone editor never waits. It plans each operation as it arrives, so that the
-wait is not wasted and only the commit follows the last arrival.
+on its way; a lone editor never waits. Each operation is planned as it arrives, by the
+submitter that brings it (gathering.py), so that the wait is not wasted and only the commit
+follows the last arrival.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from typing import Callable, Iterator
 
 from app.documents import sync
 from app.documents.delivery import Count, deliver, prepare, replay, send_ack, send_error, send_snapshot
+from app.documents.gathering import Gathering
 from app.documents.ids import DocumentId
 from app.documents.live import LiveDocument, LiveDocuments, Peer, Subscriber
 from app.documents.planning import BatchPlanner, Outcome, Plan, Refused, Submission, plan_batch
@@ -147,9 +149,14 @@ class DocumentAuthority:
                     doc.pending[0].turn.set()  # it leads the next batch
 
     def _enqueue(self, doc: LiveDocument, sub: Submission) -> None:
-        doc.pending.append(sub)
+        """Join the batch being gathered (see gathering.py), or wait in `pending` for a leader."""
+        now = time.monotonic()
         if sub.peer is not None:
-            doc.note_editor(sub.peer.conn_id, time.monotonic())
+            doc.note_editor(sub.peer.conn_id, now)
+        gathering = doc.gathering
+        if gathering is None or not gathering.offer(sub, now):
+            doc.pending.append(sub)
+            doc.arrived.set()
 
     def _lead(self, doc: LiveDocument) -> None:
         """Take the waiting operations and run them as one batch; every one gets an outcome."""
@@ -195,24 +202,35 @@ class DocumentAuthority:
         return BatchPlanner(doc, now, lambda base: sync.older_history(read_after, doc, base), {})
 
     def _gather(self, doc: LiveDocument, batch: list[Submission], planner: BatchPlanner) -> None:
-        """Wait briefly for the active editors' next operations, planning each one as it arrives.
+        """Wait briefly for the active editors' next operations, each planned as it arrives.
 
         Planning while the others are still on their way leaves only the commit (and the last
-        arrival's planning) between the last arrival and the acknowledgements.
+        arrival's planning) between the last arrival and the acknowledgements. The submitters
+        plan their own operations (`Gathering.offer`) and wake the leader once none is expected.
         """
         deadline = time.monotonic() + self._batch_wait
-        while len(batch) < MAX_BATCH:
-            now = time.monotonic()
-            if now >= deadline or not doc.expecting(now, batch):
-                return
-            prepare(doc.id, planner.plan.revisions, planner.plan.wire)  # frames to send, while the wait is idle
-            doc.arrived.clear()
-            if not doc.arrived.wait(min(deadline - now, self._batch_gap)):
-                return  # a lull: the others are not on their way after all
-            while doc.pending and len(batch) < MAX_BATCH:
-                sub = doc.pending.popleft()
-                batch.append(sub)
-                planner.add(sub)
+        gathering = doc.gathering = Gathering(doc, batch, planner, MAX_BATCH)
+        try:
+            while True:
+                with gathering.lock:
+                    if gathering.error is not None:
+                        raise gathering.error
+                    while doc.pending and len(batch) < MAX_BATCH:
+                        sub = doc.pending.popleft()
+                        batch.append(sub)
+                        planner.add(sub)
+                    now = time.monotonic()
+                    until = min(deadline, gathering.last_arrival + self._batch_gap)  # a lull ends the wait
+                    if now >= until or len(batch) >= MAX_BATCH or not doc.expecting(now, batch):
+                        gathering.open = False
+                        return
+                    prepare(doc.id, planner.plan.revisions, planner.plan.wire)  # frames to send, while idle
+                    doc.arrived.clear()
+                doc.arrived.wait(until - now)
+        finally:
+            with gathering.lock:
+                gathering.open = False
+            doc.gathering = None
 
     def _commit(self, doc: LiveDocument, batch: list[Submission], plan: Plan) -> Plan | None:
         """Commit the plan optimistically; if another process moved the head, plan again locked and retry."""

@@ -5,11 +5,14 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from itertools import chain, islice
-from typing import Any, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
 from app.documents.ids import DocumentId
 from app.documents.store import StoredDocument, StoredOperation
 from ot import Op, components_from_wire
+
+if TYPE_CHECKING:
+    from app.documents.gathering import Gathering
 
 HISTORY_WINDOW = 2048  # revisions kept in memory per document; older ones are read from SQL
 TEXT_CACHE_CHARS = 4_000_000  # recent texts kept per document, so an op is checked against its base cheaply
@@ -64,7 +67,8 @@ class LiveDocument:
     by_op_id: dict[str, StoredOperation] = field(default_factory=dict)
     subscribers: dict[Any, Subscriber] = field(default_factory=dict)
     pending: deque[Any] = field(default_factory=deque)
-    arrived: threading.Event = field(default_factory=threading.Event)
+    arrived: threading.Event = field(default_factory=threading.Event)  # set for the leader, while it gathers
+    gathering: "Gathering | None" = None  # the leader's batch while it waits for more (gathering.py)
     editors: dict[Any, float] = field(default_factory=dict)
     texts: dict[int, str] = field(default_factory=dict)
 
@@ -127,7 +131,6 @@ class LiveDocument:
     def note_editor(self, conn_id: Any, now: float) -> None:
         """Remember that this connection just submitted (see `expecting`)."""
         self.editors[conn_id] = now
-        self.arrived.set()
 
     def expecting(self, now: float, taken: Iterable[Any] = ()) -> int:
         """Recently active editors with nothing waiting (nor `taken` into a batch): their next op is likely on its way."""

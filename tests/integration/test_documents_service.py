@@ -7,16 +7,19 @@ a document that is in use, and a channel deleted under a live document.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 from flask import Flask
 
+from app.documents.authority import DocumentAuthority
 from app.documents.collector import OperationCollector, cutoff_ms
 from app.documents.planning import Submission
 from app.documents.service import DocumentService
 from ot import Delete, Insert, Op
+from tests.support.hub import eventually
 from tests.support.ot_client import replayed
 
 
@@ -123,3 +126,29 @@ def test_an_op_id_of_another_client_is_refused_not_taken_for_a_resend(two: tuple
     clash = _submit(service, owner.id, document_id, 1, Insert(0, "other", 2), "c1-1")
     assert clash.kind == "rejected" and clash.error.code == "invalid_operation"
     assert service.read(owner.id, document_id)["content"] == "mine"
+
+
+def test_an_operation_arriving_while_the_leader_waits_shares_its_commit(two: tuple[Any, Any, Any]) -> None:
+    """The leader waits for an editor who was just active; that editor's next operation is
+    planned as it arrives (gathering.py) and committed with the leader's, in arrival order."""
+    first, _second, (owner, document_id) = two
+    authority = DocumentAuthority(first.documents.store, batch_wait=5.0, batch_gap=5.0)
+    commits: list[list[int]] = []
+    authority.on_committed.append(lambda _doc, stored: commits.append([op.revision for op in stored]))
+    doc_id = first.documents.document_id(document_id)
+
+    def submit(conn_id: str, base: int, op: Op) -> Any:
+        sub = Submission(Inbox(conn_id), owner.id, op, f"{conn_id}{base}", base, time.perf_counter())
+        authority.submit(doc_id, sub)
+        return sub.outcome
+
+    authority.subscribe(doc_id, Inbox("watcher"), owner.id, None)  # keeps the document in memory
+    assert submit("a", 0, Insert(0, "a", 1)).stored.revision == 1  # alone: committed at once
+    with ThreadPoolExecutor(1) as pool:
+        leader = pool.submit(submit, "b", 1, Insert(1, "b", 2))  # waits for "a", active a moment ago
+        eventually(lambda: authority.documents.find(document_id).gathering is not None)
+        joined = submit("a", 1, Insert(0, "c", 1))
+        assert leader.result(timeout=5).stored.revision == 2
+    assert joined.kind == "accepted" and joined.stored.revision == 3 and joined.transformed_over == 1
+    assert commits == [[1], [2, 3]]
+    assert first.documents.read(owner.id, document_id)["content"] == "cab"
