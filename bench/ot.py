@@ -4,14 +4,16 @@ Workload (both sides): one document, K editors each submitting OPS random edits 
 of 1-4 letters, 40% deletes of 1-3 characters), each waiting for its ack before the next.
 Reports ops/s (all acks / wall time) and p50/p99 ack latency for each K, then the ratios.
 
-    .venv/bin/python bench/ot.py [--ks 8,32] [--ops 500] [--rounds 5] [--warmup 1] [--procs N] [--skip-sharedb]
+    .venv/bin/python bench/ot.py [--ks 8,32] [--ops 500] [--rounds 7] [--warmup 1] [--procs N] [--skip-sharedb]
 
 Each K runs both peers in turn, --rounds times (who goes first alternates); the table shows
 the median of each figure and the ratios of the medians, with every round's ratio above it
 (this machine's speed drifts by 20% and more from one minute to the next). Before them, each
 peer runs --warmup uncounted rounds per K: a fresh process is slower at first on both sides
 (Node's JIT; our first two rounds ran ~20% below the rest), and at K=8 a round lasts under a
-second, so a cold round weighed on the median of three.
+second, so a cold round weighed on the median of three. Seven counted rounds (five before
+2026-11-28): single K=8 rounds of one run spread from 1.75x to 2.7x, so a median of five
+still moved by ~10% from one run to the next.
 
 Both sides drive their editors from the same number of client processes, one per 16 editors:
 K=8 in one (four only added context switches on two cores: 1,680 vs 2,314 ops/s for ours), K=32
@@ -225,7 +227,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ks", default="8,32")
     parser.add_argument("--ops", type=int, default=500)
-    parser.add_argument("--rounds", type=int, default=5, help="runs of each peer per K; the table shows medians")
+    parser.add_argument("--rounds", type=int, default=7, help="runs of each peer per K; the table shows medians")
     parser.add_argument("--warmup", type=int, default=1, help="uncounted runs of each peer per K before them")
     parser.add_argument("--procs", type=int, default=0,
                         help=f"client processes per side (default: one per {EDITORS_PER_PROCESS} editors)")
