@@ -113,13 +113,20 @@ def derived(kind: type[Insert] | type[Delete], position: int, content: str, clie
     the transform hot path.
     """
     op = object.__new__(kind)
-    put = object.__setattr__
-    put(op, "position", position)
-    put(op, "content", content)
-    put(op, "client_id", client_id)
-    put(op, "op_id", op_id)
-    put(op, "timestamp", timestamp)
+    set_position, set_content, set_client_id, set_op_id, set_timestamp = _SLOT_SETTERS[kind]
+    set_position(op, position)
+    set_content(op, content)
+    set_client_id(op, client_id)
+    set_op_id(op, op_id)
+    set_timestamp(op, timestamp)
     return op
+
+
+# The slots' own setters: a frozen dataclass refuses setattr, and object.__setattr__ looks
+# each name up again (a quarter slower, on the transform hot path of server and clients).
+_SLOT_SETTERS = {kind: tuple(kind.__dict__[name].__set__
+                             for name in ("position", "content", "client_id", "op_id", "timestamp"))
+                 for kind in (Insert, Delete)}
 
 
 def check_fits(text: str, op: Op) -> None:
