@@ -11,8 +11,8 @@ the median of each figure and the ratios of the medians, with every round's rati
 (this machine's speed drifts by 20% and more from one minute to the next). Before them, each
 peer runs --warmup uncounted rounds per K: a fresh process is slower at first on both sides
 (Node's JIT; our first two rounds ran ~20% below the rest), and at K=8 a round lasts under a
-second, so a cold round weighed on the median of three. Seven counted rounds (five before
-2026-11-28): single K=8 rounds of one run spread from 1.75x to 2.7x, so a median of five
+second, so a cold round weighed on the median of three. Seven counted rounds (five until
+2026-11-27): single K=8 rounds of one run spread from 1.75x to 2.7x, so a median of five
 still moved by ~10% from one run to the next.
 
 Both sides drive their editors from the same number of client processes, one per 16 editors:

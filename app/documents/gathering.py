@@ -3,7 +3,7 @@
 While the leader of a document waits for the active editors' next operations, each submitter
 plans its own operation into the batch and wakes the leader only once the batch is complete.
 Before, the leader woke, looked and slept again for every arrival: a switch, an event and a
-timer per operation on the busiest thread (measured: ~5% less server CPU per operation at K=8).
+timer per operation on the busiest thread (measured: ~4% less server CPU per operation at K=8).
 Planning does not yield to the event loop, so a submitter runs it whole while the leader
 sleeps; the lock only matters to real threads. An operation whose planning would read the
 store goes to `doc.pending` for the leader instead, and so does every later one, to keep the
