@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from app.realtime.client_frames import unmask
 from ot import Delete, Insert, Op
 from ot.operations import derived
 from tests.support.ot_client import OTClient
@@ -108,8 +109,7 @@ class RawEditor:
         size = len(data)
         mask = self.mask_rng.getrandbits(32).to_bytes(4, "big")
         header = bytes((0x81, 0x80 | size)) if size < 126 else _HEADER_16(0x81, 0x80 | 126, size)
-        masked = int.from_bytes(data, "big") ^ int.from_bytes((mask * (size // 4 + 1))[:size], "big")
-        self.sock.sendall(header + mask + masked.to_bytes(size, "big"))
+        self.sock.sendall(header + mask + unmask(data, mask))  # masking is the same XOR as unmasking
 
     def frames(self, data: bytes) -> list[dict[str, Any]]:
         """Parse every complete frame received so far (server frames are unmasked).
