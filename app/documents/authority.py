@@ -221,7 +221,7 @@ class DocumentAuthority:
                         planner.add(sub)
                     now = time.monotonic()
                     until = min(deadline, gathering.last_arrival + self._batch_gap)  # a lull ends the wait
-                    if now >= until or len(batch) >= MAX_BATCH or not doc.expecting(now, batch):
+                    if now >= until or gathering.complete(now):
                         gathering.open = False
                         return
                     prepare(doc.id, planner.plan.revisions, planner.plan.wire)  # frames to send, while idle

@@ -51,6 +51,10 @@ class Gathering:
                 doc.arrived.set()
                 return True
             self.last_arrival = now
-            if len(batch) >= self.max_batch or not doc.expecting(now, batch):
-                doc.arrived.set()  # complete: the leader commits now
+            if self.complete(now):
+                doc.arrived.set()  # the leader commits now
             return True
+
+    def complete(self, now: float) -> bool:
+        """Full, or no active editor's next operation is still expected (call with `lock` held)."""
+        return len(self.batch) >= self.max_batch or not self.doc.expecting(now, self.batch)

@@ -68,7 +68,7 @@ class LiveDocument:
     subscribers: dict[Any, Subscriber] = field(default_factory=dict)
     pending: deque[Any] = field(default_factory=deque)
     arrived: threading.Event = field(default_factory=threading.Event)  # set for the leader, while it gathers
-    gathering: "Gathering | None" = None  # the leader's batch while it waits for more (gathering.py)
+    gathering: Gathering | None = None  # the leader's batch while it waits for more (gathering.py)
     editors: dict[Any, float] = field(default_factory=dict)
     texts: dict[int, str] = field(default_factory=dict)
 
