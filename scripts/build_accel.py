@@ -55,13 +55,13 @@ def main() -> int:
     target = build_dir()
     if is_complete(target):
         return 0
-    target.parent.parent.mkdir(parents=True, exist_ok=True)
-    for old in target.parent.parent.iterdir():
-        if old != target.parent and (old.name.startswith("ot-") or old.name.startswith(".building-")):
-            shutil.rmtree(old, ignore_errors=True)
     print(f"setup: compiling the OT core with Cython into {target.parent} (~15 s)", flush=True)
     started = time.monotonic()
     try:
+        target.parent.parent.mkdir(parents=True, exist_ok=True)
+        for old in target.parent.parent.iterdir():  # builds of earlier sources, or an incomplete one of these
+            if old.name.startswith("ot-") or old.name.startswith(".building-"):
+                shutil.rmtree(old, ignore_errors=True)
         compile_into(target)
     except Exception as exc:  # no compiler, no headers, no Cython: run from source instead
         print(f"setup: warning: the OT core was not compiled ({exc.__class__.__name__}: {exc}); "
