@@ -266,14 +266,16 @@ class DocumentAuthority:
         return planned[-1]
 
     def _apply(self, doc: LiveDocument, plan: Plan, batch: list[Submission]) -> None:
-        """The batch is durable: advance the head, acknowledge and deliver in order, report."""
+        """The batch is durable: deliver and acknowledge in order, advance the head in memory, report."""
         origins: dict[int, Peer] = {}
         for sub in batch:
             sub.outcome = plan.outcome(sub)
             if sub.outcome.kind == "accepted" and sub.outcome.stored and sub.peer is not None:
                 origins[sub.outcome.stored.revision] = sub.peer
-        doc.extend(plan.revisions, plan.content, plan.texts)
-        deliver(doc, plan.revisions, origins, self._count, plan.wire)
+        try:
+            deliver(doc, plan.revisions, origins, self._count, plan.wire)  # first: every editor waits on it
+        finally:
+            doc.extend(plan.revisions, plan.content, plan.texts)
         for sub in batch:
             self._tell(doc, sub)
         self._decided(doc, batch)
