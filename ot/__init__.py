@@ -8,7 +8,6 @@ from ot._accel import use_compiled
 
 COMPILED = use_compiled(__path__)  # before the modules below are imported
 
-
 from ot.authority import apply_revisions, base_text, check_revision, rebase, submit
 from ot.errors import InvalidOperation, OTError, StaleRevision
 from ot.operations import Delete, Insert, Op, apply, apply_all, check_fits, invert
