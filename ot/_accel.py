@@ -33,10 +33,14 @@ def build_dir(package_dir: Path = PACKAGE_DIR) -> Path:
     return Path(sys.prefix) / "accel" / f"ot-{source_digest(package_dir)}" / "ot"
 
 
+def extension_file(name: str) -> str:
+    """The file name of a compiled module for this interpreter, e.g. `transform.cpython-311-x86_64-linux-gnu.so`."""
+    return f"{name}{EXTENSION_SUFFIXES[0]}"
+
+
 def is_complete(directory: Path) -> bool:
     """Every compiled module is present in `directory`."""
-    suffix = EXTENSION_SUFFIXES[0]
-    return all((directory / f"{name}{suffix}").is_file() for name in COMPILED_MODULES)
+    return all((directory / extension_file(name)).is_file() for name in COMPILED_MODULES)
 
 
 def use_compiled(package_path: list[str]) -> bool:

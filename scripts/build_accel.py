@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["OT_PURE"] = "1"  # import the package from source, whatever is built
 
-from ot._accel import COMPILED_MODULES, PACKAGE_DIR, build_dir, is_complete  # noqa: E402
+from ot._accel import COMPILED_MODULES, PACKAGE_DIR, build_dir, extension_file, is_complete  # noqa: E402
 
 
 def compile_into(target: Path) -> None:
@@ -45,9 +45,8 @@ def compile_into(target: Path) -> None:
         staging = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent.parent)) / "ot"
         staging.mkdir()
         staging.parent.chmod(0o755)  # mkdtemp's 0700 would hide the build from a server run as another user
-        for built in package.iterdir():
-            if built.suffix == ".so" or built.name.endswith(".pyd"):
-                shutil.move(str(built), staging / built.name)
+        for name in COMPILED_MODULES:
+            shutil.move(package / extension_file(name), staging / extension_file(name))
         staging.parent.replace(target.parent)  # atomic: a reader sees no build or a whole one
 
 
@@ -57,9 +56,10 @@ def main() -> int:
         return 0
     print(f"setup: compiling the OT core with Cython into {target.parent} (~15 s)", flush=True)
     started = time.monotonic()
+    builds = target.parent.parent  # <prefix>/accel
     try:
-        target.parent.parent.mkdir(parents=True, exist_ok=True)
-        for old in target.parent.parent.iterdir():  # builds of earlier sources, or an incomplete one of these
+        builds.mkdir(parents=True, exist_ok=True)
+        for old in builds.iterdir():  # builds of earlier sources, or an incomplete one of these
             if old.name.startswith("ot-") or old.name.startswith(".building-"):
                 shutil.rmtree(old, ignore_errors=True)
         compile_into(target)
